@@ -1,0 +1,1 @@
+"""Foot Routine: an Alexa skill that coaches a short foot routine, hands-free."""

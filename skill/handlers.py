@@ -1,0 +1,244 @@
+"""Thin ASK SDK edges: Alexa requests in as coach Events, coach Replies out as responses.
+
+No conversational rule lives here (that is coach.py); this module only maps intents to
+events, carries progress between the session, the store and the coach, and makes sure
+every failure still gets a polite spoken answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ask_sdk_core.dispatch_components import (
+    AbstractExceptionHandler,
+    AbstractRequestHandler,
+    AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_intent_name, get_request_type, get_slot
+from ask_sdk_model import Response
+
+from skill.coach import Event, EventKind, coach_for
+from skill.progress import Progress, progress_from_dict
+from skill.routine import load_routine
+from skill.speech import Say, to_ssml
+from skill.store import StoreError, user_id_of, user_ref
+from skill.texts import load_texts
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+INTENT_EVENTS: dict[str, EventKind] = {
+    "StartRoutineIntent": EventKind.START,
+    "NextExerciseIntent": EventKind.NEXT,
+    "SkipExerciseIntent": EventKind.SKIP,
+    "GoToExerciseIntent": EventKind.GO_TO,
+    "PainIntent": EventKind.PAIN,
+    "ProgressIntent": EventKind.PROGRESS,
+    "ListExercisesIntent": EventKind.LIST,
+    "DisclaimerIntent": EventKind.DISCLAIMER,
+    "StreakIntent": EventKind.STREAK,
+    "AMAZON.NextIntent": EventKind.NEXT,
+    "AMAZON.RepeatIntent": EventKind.REPEAT,
+    "AMAZON.PreviousIntent": EventKind.PREVIOUS,
+    "AMAZON.PauseIntent": EventKind.PAUSE,
+    "AMAZON.ResumeIntent": EventKind.RESUME,
+    "AMAZON.StartOverIntent": EventKind.START_OVER,
+    "AMAZON.YesIntent": EventKind.YES,
+    "AMAZON.NoIntent": EventKind.NO,
+    "AMAZON.HelpIntent": EventKind.HELP,
+    "AMAZON.StopIntent": EventKind.STOP,
+    "AMAZON.CancelIntent": EventKind.STOP,
+    "AMAZON.NavigateHomeIntent": EventKind.STOP,
+    "AMAZON.FallbackIntent": EventKind.UNKNOWN,
+}
+
+# Request kinds that read or change progress; skill events and the like do not.
+CONVERSATION_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+
+_PROGRESS = "progress"
+_NEW_PROGRESS = "new_progress"
+_UNAVAILABLE = "progress_unavailable"
+_SAVED = "saved"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _locale(handler_input: HandlerInput) -> str:
+    return getattr(handler_input.request_envelope.request, "locale", None) or "en-US"
+
+
+def _user(handler_input: HandlerInput) -> str:
+    return user_ref(user_id_of(handler_input.request_envelope))
+
+
+class LoadProgress(AbstractRequestInterceptor):
+    """Progress for this turn: from the session if Alexa carried it, else one store read."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        if get_request_type(handler_input) not in CONVERSATION_REQUESTS:
+            return
+        manager = handler_input.attributes_manager
+        session = manager.session_attributes
+        if _PROGRESS in session:
+            progress = progress_from_dict(session[_PROGRESS])
+        else:
+            try:
+                progress = progress_from_dict(manager.persistent_attributes)
+                session[_SAVED] = progress.fingerprint()
+            except StoreError as error:
+                log.warning("progress read failed for %s: %s", _user(handler_input), error)
+                progress = Progress()
+                manager.request_attributes[_UNAVAILABLE] = True
+        manager.request_attributes[_PROGRESS] = progress
+
+
+class SaveProgress(AbstractResponseInterceptor):
+    """Keep progress in the session always; write it to the store only when it changed.
+
+    A failed write is retried on the next turn (the fingerprint still differs), and the
+    session attributes hold the user's place meanwhile, so nothing is lost.
+    """
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        manager = handler_input.attributes_manager
+        progress: Progress | None = manager.request_attributes.get(_NEW_PROGRESS)
+        if progress is None or handler_input.request_envelope.session is None:
+            return
+        session = manager.session_attributes
+        if progress.fingerprint() != session.get(_SAVED):
+            try:
+                manager.persistent_attributes = progress.stored()
+                manager.save_persistent_attributes()
+                progress = progress_from_dict({**progress.session(), **manager.persistent_attributes})
+                session[_SAVED] = progress.fingerprint()
+            except StoreError as error:
+                log.warning("progress write failed for %s: %s", _user(handler_input), error)
+        session[_PROGRESS] = progress.session()
+
+
+class Responder:
+    """Runs one event through the coach and turns its reply into an Alexa response."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def respond(self, handler_input: HandlerInput, event: Event) -> Response:
+        manager = handler_input.attributes_manager
+        session = handler_input.request_envelope.session
+        event_fields: dict[str, Any] = {
+            "opens_session": bool(session and session.new),
+            "progress_unavailable": bool(manager.request_attributes.get(_UNAVAILABLE)),
+        }
+        event = Event(event.kind, event.exercise, event.spoken, **event_fields)
+        progress = manager.request_attributes.get(_PROGRESS, Progress())
+        progress, reply = coach_for(_locale(handler_input)).handle(progress, event, self.clock())
+        manager.request_attributes[_NEW_PROGRESS] = progress
+        builder = handler_input.response_builder
+        if reply.speech:
+            builder.speak(to_ssml(reply.speech))
+        if reply.end_session:
+            builder.set_should_end_session(True)
+        else:
+            builder.ask(to_ssml(reply.reprompt))
+        return builder.response
+
+
+class LaunchHandler(AbstractRequestHandler):
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "LaunchRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.responder.respond(handler_input, Event(EventKind.LAUNCH))
+
+
+def _exercise_event(handler_input: HandlerInput) -> Event:
+    """The spoken exercise name, resolved by Alexa's entity resolution or by our synonyms."""
+    slot = get_slot(handler_input, "exercise")
+    spoken = getattr(slot, "value", None)
+    resolutions = getattr(slot, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+        if authority.status.code.value == "ER_SUCCESS_MATCH" and authority.values:
+            return Event(EventKind.GO_TO, exercise=authority.values[0].value.id, spoken=spoken)
+    index = load_routine().find(spoken) if spoken else None
+    exercise = load_routine().exercises[index].id if index is not None else None
+    return Event(EventKind.GO_TO, exercise=exercise, spoken=spoken)
+
+
+class IntentHandler(AbstractRequestHandler):
+    """Every intent of the model; unknown intent names count as not understood."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "IntentRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        kind = INTENT_EVENTS.get(get_intent_name(handler_input), EventKind.UNKNOWN)
+        event = _exercise_event(handler_input) if kind is EventKind.GO_TO else Event(kind)
+        return self.responder.respond(handler_input, event)
+
+
+class SessionEndedHandler(AbstractRequestHandler):
+    """The user went quiet, left, or Alexa hit an error: keep their place, say nothing."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "SessionEndedRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        error = getattr(handler_input.request_envelope.request, "error", None)
+        if error is not None:
+            log.warning("session ended with error %s", getattr(error, "object_type", error))
+        self.responder.respond(handler_input, Event(EventKind.SESSION_ENDED))
+        return handler_input.response_builder.response
+
+
+class SkillDisabledHandler(AbstractRequestHandler):
+    """The user disabled the skill: forget everything we stored about them."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "AlexaSkillEvent.SkillDisabled"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        handler_input.attributes_manager.delete_persistent_attributes()
+        log.info("deleted progress for %s after SkillDisabled", _user(handler_input))
+        return handler_input.response_builder.response
+
+
+class PoliteErrorHandler(AbstractExceptionHandler):
+    """Whatever failed, the user hears a calm sentence and keeps their place."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        # The exception text may quote request data; log its type and where it happened.
+        log.error("turn failed: %s", type(exception).__name__, exc_info=exception)
+        builder = handler_input.response_builder
+        if get_request_type(handler_input) in ("LaunchRequest", "IntentRequest"):
+            line = to_ssml((Say(load_texts(_locale(handler_input)).line("error")),))
+            builder.speak(line).ask(line)
+        return builder.response
+
+
+def request_handlers(responder: Responder) -> list[AbstractRequestHandler]:
+    return [
+        LaunchHandler(responder),
+        IntentHandler(responder),
+        SessionEndedHandler(responder),
+        SkillDisabledHandler(),
+    ]

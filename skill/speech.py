@@ -1,0 +1,86 @@
+"""Speech as values (text and pauses), rendered to SSML or readable text within Alexa's limits.
+
+The coach speaks in segments rather than SSML strings so that it never has to escape
+anything, the console can show pauses as `[10s]`, and the limits below are enforced in
+one place for every reply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+# Alexa's documented hard limits for a custom skill response.
+MAX_SPEECH_CHARS = 8000
+MAX_BREAK_SECONDS = 10.0
+MAX_RESPONSE_BYTES = 24 * 1024
+
+_SSML_ESCAPES = {'"': "&quot;", "'": "&apos;"}
+
+
+class SpeechLimitError(ValueError):
+    """A reply that Alexa would reject; raised instead of sending it."""
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+Segment = Say | Pause
+Speech = tuple[Segment, ...]
+
+
+def pause_seconds(speech: Speech) -> float:
+    """Total silence in a speech, for pacing checks and the console."""
+    return sum(segment.seconds for segment in speech if isinstance(segment, Pause))
+
+
+def _breaks(seconds: float) -> list[str]:
+    """A long pause as several breaks, because Alexa rejects any single break over 10 s."""
+    tags = []
+    remaining = round(seconds * 1000)
+    while remaining > 0:
+        chunk = min(remaining, int(MAX_BREAK_SECONDS * 1000))
+        tags.append(f'<break time="{chunk}ms"/>')
+        remaining -= chunk
+    return tags
+
+
+def to_ssml(speech: Speech) -> str:
+    """Render speech as SSML; refuse output Alexa would reject rather than send it."""
+    parts: list[str] = []
+    for segment in speech:
+        if isinstance(segment, Say):
+            parts.append(escape(segment.text, _SSML_ESCAPES))
+        else:
+            parts.extend(_breaks(segment.seconds))
+    ssml = "<speak>" + " ".join(parts) + "</speak>"
+    if len(ssml) > MAX_SPEECH_CHARS:
+        raise SpeechLimitError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SPEECH_CHARS}")
+    return ssml
+
+
+def to_text(speech: Speech) -> str:
+    """Readable text with pauses shown as [3s], for the console and for cards."""
+    parts = []
+    for segment in speech:
+        if isinstance(segment, Say):
+            parts.append(segment.text)
+        else:
+            parts.append(f"[{segment.seconds:g}s]")
+    return " ".join(parts)
+
+
+def check_response_size(response: dict) -> int:
+    """Size of the serialised response; raises when it is over Alexa's 24 KB."""
+    size = len(json.dumps(response, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_RESPONSE_BYTES:
+        raise SpeechLimitError(f"response is {size} bytes; Alexa allows {MAX_RESPONSE_BYTES}")
+    return size

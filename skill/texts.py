@@ -1,0 +1,94 @@
+"""Everything the skill says that is not exercise content: prompts, per locale, from YAML.
+
+A locale file holds only what differs from the shared English base, so a new English
+locale is a handful of lines; an unknown locale falls back to en-US rather than failing.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from skill.yamlfile import ContentError, load_yaml
+
+STRINGS_DIR = Path(__file__).parent / "content" / "strings"
+BASE = "en"
+DEFAULT_LOCALE = "en-US"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The prompts of one locale. Read-only: shared by every request in the process."""
+
+    locale: str
+    lines: Mapping[str, str]
+    numbers: tuple[str, ...]
+
+    def line(self, key: str, **fields: Any) -> str:
+        """One prompt with its {fields} filled in; a missing key is a content bug."""
+        try:
+            template = self.lines[key]
+        except KeyError:
+            raise ContentError(f"{self.locale}: no prompt '{key}' in {STRINGS_DIR}") from None
+        return template.format(**fields)
+
+    def number(self, value: int) -> str:
+        """A count as a word ("three"), so the console reads like the speech."""
+        return self.numbers[value] if 0 <= value < len(self.numbers) else str(value)
+
+    def join(self, items: list[str]) -> str:
+        """"a, b and c", with the locale's word for "and"."""
+        if len(items) < 2:
+            return "".join(items)
+        return f"{', '.join(items[:-1])} {self.lines['and']} {items[-1]}"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: expected a mapping of prompt names to text")
+    return raw
+
+
+def _check_fields(locale: str, key: str, template: str, base_template: str) -> None:
+    """An override must use the same {fields} as the base, or it would fail mid-session."""
+    formatter = string.Formatter()
+    fields = {name for _, name, _, _ in formatter.parse(template) if name}
+    base_fields = {name for _, name, _, _ in formatter.parse(base_template) if name}
+    if fields != base_fields:
+        raise ContentError(
+            f"{STRINGS_DIR / locale}.yaml: prompt '{key}' uses fields {sorted(fields)}, "
+            f"the base uses {sorted(base_fields)}"
+        )
+
+
+def available_locales() -> tuple[str, ...]:
+    """Locales with an override file, plus the default."""
+    names = {path.stem for path in STRINGS_DIR.glob("*.yaml")} - {BASE}
+    return tuple(sorted(names | {DEFAULT_LOCALE}))
+
+
+@cache
+def load_texts(locale: str = DEFAULT_LOCALE) -> Texts:
+    """The prompts for a locale, parsed once per process."""
+    if locale not in available_locales():
+        locale = DEFAULT_LOCALE
+    base = _read(STRINGS_DIR / f"{BASE}.yaml")
+    override_path = STRINGS_DIR / f"{locale}.yaml"
+    overrides = _read(override_path) if override_path.exists() else {}
+    lines = dict(base["lines"])
+    for key, template in overrides.get("lines", {}).items():
+        if key not in lines:
+            raise ContentError(f"{override_path}: prompt '{key}' is not in the base {BASE}.yaml")
+        _check_fields(locale, key, template, lines[key])
+        lines[key] = template
+    return Texts(
+        locale=locale,
+        lines=MappingProxyType(lines),
+        numbers=tuple(overrides.get("numbers", base["numbers"])),
+    )

@@ -1,0 +1,351 @@
+"""Prove that a request to the self-hosted endpoint really comes from Alexa.
+
+Why: a skill hosted as a web service (not Lambda) is reachable by anyone on the internet, so
+Amazon requires it to check every request as described in "Host a Custom Skill as a Web
+Service": the signing certificate URL, the certificate chain, the RSA signature over the raw
+body and the request timestamp. This module does exactly that, on the maintained `cryptography`
+package (WebPKI path validation) rather than the unmaintained helpers flask-ask-sdk pulls in.
+
+It is deliberately framework-free: the web layer hands over headers, the raw body and the parsed
+JSON, and maps `VerificationError` to an HTTP 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import posixpath
+import ssl
+import threading
+import urllib.request
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import certifi
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509 import verification
+
+CERT_URL_HEADER = "SignatureCertChainUrl"
+SIGNATURE_HEADER = "Signature-256"
+ALEXA_SIGNING_DOMAIN = "echo-api.amazon.com"
+CERT_URL_HOST = "s3.amazonaws.com"
+CERT_URL_PATH_PREFIX = "/echo.api/"
+REQUEST_TOLERANCE = timedelta(seconds=150)
+SKILL_EVENT_TOLERANCE = timedelta(hours=1)
+SKILL_EVENT_PREFIX = "AlexaSkillEvent."
+FETCH_TIMEOUT_SECONDS = 2.0
+MAX_CHAIN_BYTES = 64 * 1024
+DEFAULT_CACHE_SIZE = 32
+
+Fetcher = Callable[[str], bytes]
+Clock = Callable[[], datetime]
+TrustRoots = bytes | str | os.PathLike[str] | None
+
+
+class VerificationError(Exception):
+    """A request failed one of Amazon's checks; `reason` is short and safe to show the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _VerifiedKey:
+    """What survives of a verified chain: the leaf's key and when the chain stops being valid."""
+
+    public_key: rsa.RSAPublicKey
+    not_before: datetime
+    not_after: datetime
+
+
+def utc_now() -> datetime:
+    """The default clock; injectable so tests can move time."""
+    return datetime.now(UTC)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Amazon serves the chain directly; following a redirect would only widen what we fetch."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def fetch_cert_chain(url: str) -> bytes:
+    """Download a PEM chain over HTTPS (certifi roots, 2 s timeout, size-capped, no redirects)."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirects)
+    with opener.open(url, timeout=FETCH_TIMEOUT_SECONDS) as response:
+        data = response.read(MAX_CHAIN_BYTES + 1)
+    if len(data) > MAX_CHAIN_BYTES:
+        raise ValueError(f"certificate chain larger than {MAX_CHAIN_BYTES} bytes")
+    return data
+
+
+def load_trust_roots(source: TrustRoots = None) -> list[x509.Certificate]:
+    """Roots from PEM bytes/text or a path to a PEM bundle; certifi's bundle when not given."""
+    if source is None:
+        source = certifi.where()
+    if isinstance(source, str) and "-----BEGIN" in source:
+        source = source.encode("ascii")
+    if not isinstance(source, bytes):
+        with open(source, "rb") as bundle:
+            source = bundle.read()
+    # certifi still ships a legacy root with a non-positive serial number; loading it warns on
+    # every start-up although it is harmless here.
+    with warnings.catch_warnings(action="ignore", category=CryptographyDeprecationWarning):
+        return x509.load_pem_x509_certificates(source)
+
+
+def check_cert_url(url: str) -> None:
+    """Amazon's URL rules: https, host s3.amazonaws.com, port 443, path under /echo.api/."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise VerificationError("malformed SignatureCertChainUrl") from exc
+    if parts.scheme.lower() != "https":
+        raise VerificationError("SignatureCertChainUrl is not https")
+    if (parts.hostname or "").lower() != CERT_URL_HOST:
+        raise VerificationError("SignatureCertChainUrl host is not s3.amazonaws.com")
+    if port not in (None, 443):
+        raise VerificationError("SignatureCertChainUrl port is not 443")
+    if not posixpath.normpath(parts.path or "/").startswith(CERT_URL_PATH_PREFIX):
+        raise VerificationError("SignatureCertChainUrl path is not under /echo.api/")
+
+
+def decode_signature(value: str) -> bytes:
+    """Strict base64, so a garbled header is reported as such rather than as a bad signature."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError as exc:  # binascii.Error, or non-ASCII characters
+        raise VerificationError("Signature-256 is not valid base64") from exc
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Case-insensitive lookup that works for plain dicts as well as Werkzeug headers."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value.strip()
+    return ""
+
+
+def _subobject(parent: Any, key: str) -> dict[str, Any]:
+    value = parent.get(key) if isinstance(parent, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def check_skill_id(envelope: Mapping[str, Any], skill_id: str) -> None:
+    """Every application id the envelope carries (context and session) must be ours."""
+    context_app = _subobject(_subobject(_subobject(envelope, "context"), "System"), "application")
+    ids = [context_app.get("applicationId")]
+    session = _subobject(envelope, "session")
+    if session:
+        ids.append(_subobject(session, "application").get("applicationId"))
+    if any(found != skill_id for found in ids):
+        raise VerificationError("request is for another skill id")
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """Alexa sends ISO 8601 UTC (e.g. 2024-05-01T10:00:00Z); a missing zone means UTC."""
+    if not isinstance(value, str):
+        raise VerificationError("missing or malformed request.timestamp")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise VerificationError("missing or malformed request.timestamp") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_timestamp(envelope: Mapping[str, Any], now: datetime) -> None:
+    """Reject replays: 150 s either way, one hour for skill events (Amazon delivers those late)."""
+    request = _subobject(envelope, "request")
+    request_type = request.get("type")
+    tolerance = (
+        SKILL_EVENT_TOLERANCE
+        if isinstance(request_type, str) and request_type.startswith(SKILL_EVENT_PREFIX)
+        else REQUEST_TOLERANCE
+    )
+    if abs(now - parse_timestamp(request.get("timestamp"))) > tolerance:
+        raise VerificationError("request timestamp is too old or in the future")
+
+
+def _leaf_names_alexa(leaf: x509.Certificate) -> bool:
+    """Amazon's rule is an exact SAN entry; a wildcard that merely matches is not enough."""
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return ALEXA_SIGNING_DOMAIN in (name.lower() for name in san.get_values_for_type(x509.DNSName))
+
+
+class SigningKeys:
+    """Signing keys of verified chains, cached per URL until the chain expires.
+
+    Why a cache: fetching and path-validating a chain costs a network round trip and several
+    signature checks, while Amazon rotates the chain rarely. With the cache the steady-state
+    cost is one RSA verify per request. It is bounded (LRU) because the URL comes from the
+    caller, and only successfully verified chains enter it.
+    """
+
+    def __init__(
+        self,
+        trust_roots: Sequence[x509.Certificate],
+        fetcher: Fetcher = fetch_cert_chain,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self._store = verification.Store(list(trust_roots))
+        self._fetcher = fetcher
+        self._cache_size = cache_size
+        self._cache: OrderedDict[str, _VerifiedKey] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def key_for(self, url: str, now: datetime) -> rsa.RSAPublicKey:
+        """The cached key for `url` while its chain is valid; otherwise fetch and verify anew."""
+        with self._lock:
+            cached = self._cache.get(url)
+            if cached is not None and cached.not_before <= now <= cached.not_after:
+                self._cache.move_to_end(url)
+                return cached.public_key
+        verified = self._verify_chain(self._fetch(url), now)
+        with self._lock:
+            self._cache[url] = verified
+            self._cache.move_to_end(url)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return verified.public_key
+
+    def _fetch(self, url: str) -> bytes:
+        try:
+            return self._fetcher(url)
+        except Exception as exc:  # whatever the fetcher raises, the answer is "reject"
+            raise VerificationError("could not fetch the signing certificate chain") from exc
+
+    def _verify_chain(self, pem: bytes, now: datetime) -> _VerifiedKey:
+        """Amazon's chain rules: leaf valid now, SAN names echo-api.amazon.com, trusted path."""
+        certs = _parse_chain(pem)
+        leaf = certs[0]
+        if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+            raise VerificationError("signing certificate is expired or not yet valid")
+        if not _leaf_names_alexa(leaf):
+            raise VerificationError("signing certificate does not name echo-api.amazon.com")
+        path = self._validate_path(leaf, certs[1:], now)
+        key = leaf.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise VerificationError("signing certificate key is not RSA")
+        return _VerifiedKey(
+            public_key=key,
+            not_before=max(cert.not_valid_before_utc for cert in path),
+            not_after=min(cert.not_valid_after_utc for cert in path),
+        )
+
+    def _validate_path(
+        self, leaf: x509.Certificate, intermediates: list[x509.Certificate], now: datetime
+    ) -> list[x509.Certificate]:
+        """WebPKI path building from the leaf to one of our roots, as a TLS client would."""
+        verifier = (
+            verification.PolicyBuilder()
+            .store(self._store)
+            .time(now)
+            .build_server_verifier(x509.DNSName(ALEXA_SIGNING_DOMAIN))
+        )
+        try:
+            return verifier.verify(leaf, intermediates)
+        except verification.VerificationError as exc:
+            raise VerificationError("certificate chain does not lead to a trusted root") from exc
+
+
+def _parse_chain(pem: bytes) -> list[x509.Certificate]:
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError as exc:
+        raise VerificationError("signing certificate chain is not valid PEM") from exc
+    if not certs:
+        raise VerificationError("signing certificate chain is empty")
+    return certs
+
+
+class RequestVerifier:
+    """All of Amazon's request checks, each switchable, behind one `verify` call.
+
+    Trust roots, fetcher and clock are injectable so tests run offline against their own CA.
+    """
+
+    def __init__(
+        self,
+        *,
+        trust_roots: TrustRoots = None,
+        fetcher: Fetcher | None = None,
+        clock: Clock = utc_now,
+        skill_id: str | None = None,
+        verify_signature: bool = True,
+        verify_timestamp: bool = True,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self._keys = (
+            SigningKeys(load_trust_roots(trust_roots), fetcher or fetch_cert_chain, cache_size)
+            if verify_signature
+            else None
+        )
+        self._clock = clock
+        self._skill_id = skill_id or None
+        self._verify_timestamp = verify_timestamp
+
+    @property
+    def verifies_signature(self) -> bool:
+        return self._keys is not None
+
+    @property
+    def verifies_timestamp(self) -> bool:
+        return self._verify_timestamp
+
+    @property
+    def checks_skill_id(self) -> bool:
+        return self._skill_id is not None
+
+    def verify(
+        self, headers: Mapping[str, str], raw_body: bytes, envelope: Mapping[str, Any]
+    ) -> None:
+        """Run every enabled check; raise `VerificationError` naming the first that fails.
+
+        Cheap checks run first so garbage is turned away before any fetch or RSA work.
+        """
+        signed = _signature_headers(headers) if self._keys is not None else None
+        if self._skill_id is not None:
+            check_skill_id(envelope, self._skill_id)
+        now = self._clock()
+        if self._verify_timestamp:
+            check_timestamp(envelope, now)
+        if self._keys is not None and signed is not None:
+            url, signature = signed
+            check_signature(self._keys.key_for(url, now), signature, raw_body)
+
+
+def _signature_headers(headers: Mapping[str, str]) -> tuple[str, bytes]:
+    """The certificate URL and decoded signature, or the reason they are unusable."""
+    url = _header(headers, CERT_URL_HEADER)
+    if not url:
+        raise VerificationError("missing SignatureCertChainUrl header")
+    check_cert_url(url)
+    value = _header(headers, SIGNATURE_HEADER)
+    if not value:
+        raise VerificationError("missing or empty Signature-256 header")
+    return url, decode_signature(value)
+
+
+def check_signature(key: rsa.RSAPublicKey, signature: bytes, raw_body: bytes) -> None:
+    """RSA PKCS#1 v1.5 with SHA-256 over the raw body bytes, exactly as received."""
+    try:
+        key.verify(signature, raw_body, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature as exc:
+        raise VerificationError("signature does not match the request body") from exc

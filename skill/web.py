@@ -1,0 +1,214 @@
+"""The self-hosted HTTPS endpoint: Flask in front of the ask-sdk-core skill.
+
+Why not flask-ask-sdk: it cannot be imported here (its oscrypto dependency is broken), and its
+verifier rests on unmaintained crypto. This module is the thin replacement: it reads the raw
+body, has `skill.verify.RequestVerifier` apply Amazon's checks, and hands the envelope to the
+skill through the SDK's own serializer. Every failure becomes a short JSON error, never a
+traceback, so a probe learns nothing about the internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ask_sdk_core.exceptions import SerializationException
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.skill import CustomSkill
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from skill.verify import RequestVerifier, VerificationError
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 128 * 1024
+JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
+DISABLING_VALUES = {"0", "false"}
+VERIFIER_KEYS = (
+    "ALEXA_SKILL_ID",
+    "ALEXA_VERIFY_SIGNATURE",
+    "ALEXA_VERIFY_TIMESTAMP",
+    "ALEXA_TRUST_ROOTS",
+    "ALEXA_CERT_FETCHER",
+)
+
+
+class BadRequest(Exception):
+    """A request the endpoint refuses before it reaches the skill; carries the HTTP status."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class LazySkill:
+    """Builds the skill (and its store) on first use, once, even under concurrent requests.
+
+    Why lazy: building the store may open a database or create AWS clients; doing it at import
+    or app-creation time would make `create_app` slow and fail before the server can report it.
+    """
+
+    def __init__(self, store_config: Mapping[str, str]) -> None:
+        self._store_config = dict(store_config)
+        self._skill: CustomSkill | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> CustomSkill:
+        with self._lock:
+            if self._skill is None:
+                from skill.app import build_skill  # deferred: keeps boto3 out of import time
+                from skill.config import make_store
+
+                self._skill = build_skill(make_store(self._store_config))
+            return self._skill
+
+
+def _setting(config: Mapping[str, Any], key: str) -> Any:
+    """Explicit config wins over the environment variable of the same name."""
+    return config[key] if key in config else os.environ.get(key)
+
+
+def _enabled(value: Any) -> bool:
+    """Verification stays on unless explicitly turned off, so a typo can never disable it."""
+    if isinstance(value, bool):
+        return value
+    return value is None or str(value).strip().lower() not in DISABLING_VALUES
+
+
+def _fetcher(value: Any) -> Callable[[str], bytes] | None:
+    if value is not None and not callable(value):
+        raise TypeError("ALEXA_CERT_FETCHER must be a callable url -> PEM bytes")
+    return value
+
+
+def build_verifier(config: Mapping[str, Any]) -> RequestVerifier:
+    """A verifier from config/environment, warning loudly about every check that is off."""
+    settings = {key: _setting(config, key) for key in VERIFIER_KEYS}
+    verifier = RequestVerifier(
+        trust_roots=settings["ALEXA_TRUST_ROOTS"],
+        fetcher=_fetcher(settings["ALEXA_CERT_FETCHER"]),
+        skill_id=settings["ALEXA_SKILL_ID"],
+        verify_signature=_enabled(settings["ALEXA_VERIFY_SIGNATURE"]),
+        verify_timestamp=_enabled(settings["ALEXA_VERIFY_TIMESTAMP"]),
+    )
+    if not verifier.verifies_signature:
+        logger.warning(
+            "ALEXA_VERIFY_SIGNATURE IS OFF: anyone can call this endpoint as if they were "
+            "Alexa. Use this only on a loopback address for local testing."
+        )
+    if not verifier.verifies_timestamp:
+        logger.warning("ALEXA_VERIFY_TIMESTAMP IS OFF: replayed Alexa requests are accepted.")
+    if not verifier.checks_skill_id:
+        logger.info("ALEXA_SKILL_ID is not set: requests for any skill id are accepted.")
+    return verifier
+
+
+def store_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """What the store factory sees: environment overlaid with config, string values only."""
+    merged = {**os.environ, **config}
+    return {key: value for key, value in merged.items() if isinstance(value, str)}
+
+
+def json_response(body: Mapping[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type=JSON_CONTENT_TYPE)
+
+
+def read_envelope() -> tuple[bytes, dict[str, Any]]:
+    """The raw body (signatures cover these exact bytes) and its parsed JSON object."""
+    raw_body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
+    if request.mimetype != "application/json":
+        raise BadRequest("content type must be application/json")
+    try:
+        parsed = json.loads(raw_body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadRequest("body is not valid UTF-8 JSON") from exc
+    if not isinstance(parsed, dict):
+        raise BadRequest("body is not a JSON object")
+    return raw_body, parsed
+
+
+def to_request_envelope(serializer: DefaultSerializer, raw_body: bytes) -> Any:
+    """The SDK's RequestEnvelope, refusing shapes the SDK would crash on before dispatch."""
+    try:
+        envelope = serializer.deserialize(raw_body.decode("utf-8"), "ask_sdk_model.RequestEnvelope")
+    except SerializationException as exc:
+        raise BadRequest("body is not an Alexa request envelope") from exc
+    if envelope.request is None or envelope.context is None or envelope.context.system is None:
+        raise BadRequest("request envelope lacks request or context.System")
+    return envelope
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The endpoint app: `POST /` for Alexa, `GET /healthz` for load balancers and monitors."""
+    config = dict(config or {})
+    verifier = build_verifier(config)
+    skill = LazySkill(store_config(config))
+    serializer = DefaultSerializer()
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.post("/")
+    def alexa() -> Response:
+        try:
+            raw_body, parsed = read_envelope()
+            verifier.verify(request.headers, raw_body, parsed)
+            envelope = to_request_envelope(serializer, raw_body)
+        except VerificationError as exc:
+            return _reject(exc.reason, 400, exc)
+        except BadRequest as exc:
+            return _reject(exc.reason, exc.status, exc)
+        return invoke(skill, serializer, envelope)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return json_response(
+            {
+                "status": "ok",
+                "verify_signature": verifier.verifies_signature,
+                "verify_timestamp": verifier.verifies_timestamp,
+                "skill_id_check": verifier.checks_skill_id,
+            }
+        )
+
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def invoke(skill: LazySkill, serializer: DefaultSerializer, envelope: Any) -> Response:
+    """Run the skill; if it raises anyway (it has a catch-all), log it and answer a bare 500."""
+    try:
+        response = skill.get().invoke(request_envelope=envelope, context=None)
+        body = serializer.serialize(response)
+    except Exception:
+        logger.exception("skill failed on request %s", getattr(envelope.request, "request_id", ""))
+        return json_response({"error": "internal error"}, 500)
+    return json_response(body)
+
+
+def _reject(reason: str, status: int, exc: Exception) -> Response:
+    """One log line naming the failed check (and its cause), one short JSON error."""
+    cause = f" ({exc.__cause__!r})" if exc.__cause__ is not None else ""
+    logger.warning("rejected Alexa request: %s%s", reason, cause)
+    return json_response({"error": reason}, status)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's errors (404, 405, 413, ...) as JSON instead of HTML pages."""
+    status = exc.code or 500
+    if status == 413:
+        logger.warning("rejected Alexa request: body larger than %d bytes", MAX_BODY_BYTES)
+    return json_response({"error": (exc.name or "error").lower()}, status)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    """Last resort: never let Flask render a traceback."""
+    logger.error("unexpected error in the web endpoint", exc_info=exc)
+    return json_response({"error": "internal error"}, 500)
