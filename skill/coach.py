@@ -199,7 +199,11 @@ class Coach:
 
     def _finish(self, progress: Progress, now: datetime) -> Outcome:
         done = [self.routine.exercises[self.routine.index_of(i) or 0].name for i in progress.done]
-        progress = replace(progress.completed_on(now.date()), updated_at=now.isoformat())
+        if done:
+            progress = progress.completed_on(now.date())
+        else:  # skipping everything is not a routine done: the streak must not count it
+            progress = replace(progress, position=None, done=(), finished=True)
+        progress = replace(progress, updated_at=now.isoformat())
         speech: Speech = (
             self._say("finished") if done else self._say("finished_nothing_done"),
             *((self._say("finished_done", done=self.texts.join(done)),) if done else ()),

@@ -65,9 +65,15 @@ def _ca_cert(
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -101,9 +107,15 @@ def _leaf_cert(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=True,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -162,8 +174,9 @@ def pki() -> Pki:
             leaf(intermediate, intermediate_key, dns_names=["echo-api.example.com"], **valid),
             intermediate,
         ),
-        no_san_chain_pem=_pem(leaf(intermediate, intermediate_key, dns_names=None, **valid),
-                              intermediate),
+        no_san_chain_pem=_pem(
+            leaf(intermediate, intermediate_key, dns_names=None, **valid), intermediate
+        ),
         untrusted_chain_pem=_pem(
             leaf(rogue_root, rogue_key, dns_names=[ALEXA_DOMAIN], **valid), rogue_root
         ),

@@ -172,7 +172,10 @@ def test_amazons_valid_certificate_urls_are_accepted(url: str):
         ("https://[::1]/echo.api/echo-api-cert.pem", "host is not s3.amazonaws.com"),
         ("https://s3.amazonaws.com/EcHo.aPi/echo-api-cert.pem", "path is not under /echo.api/"),
         ("https://s3.amazonaws.com/invalid.path/echo-api-cert.pem", "path is not under /echo.api/"),
-        ("https://s3.amazonaws.com/echo.api/../x/echo-api-cert.pem", "path is not under /echo.api/"),
+        (
+            "https://s3.amazonaws.com/echo.api/../x/echo-api-cert.pem",
+            "path is not under /echo.api/",
+        ),
         ("https://s3.amazonaws.com/echo.api", "path is not under /echo.api/"),
         ("https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem", "port is not 443"),
         ("https://s3.amazonaws.com:80/echo.api/echo-api-cert.pem", "port is not 443"),
@@ -233,7 +236,9 @@ def test_stale_and_future_timestamps_are_refused(offset: int):
 def test_skill_events_may_be_up_to_an_hour_old():
     verifier, _ = make_verifier()
     event = "AlexaSkillEvent.SkillEnabled"
-    verifier.verify(*signed_request(launch_envelope(NOW - timedelta(minutes=59), request_type=event)))
+    verifier.verify(
+        *signed_request(launch_envelope(NOW - timedelta(minutes=59), request_type=event))
+    )
     late = signed_request(launch_envelope(NOW - timedelta(minutes=61), request_type=event))
     assert reason_of(verifier, *late) == "request timestamp is too old or in the future"
 
@@ -245,7 +250,9 @@ def test_malformed_timestamps_are_refused(timestamp):
     verifier, _ = make_verifier()
     envelope = launch_envelope(NOW)
     envelope["request"]["timestamp"] = timestamp
-    assert reason_of(verifier, *signed_request(envelope)) == "missing or malformed request.timestamp"
+    assert (
+        reason_of(verifier, *signed_request(envelope)) == "missing or malformed request.timestamp"
+    )
 
 
 def test_fractional_seconds_and_offsets_in_timestamps_are_understood():
@@ -314,9 +321,7 @@ def test_the_skill_id_is_still_checked_when_signatures_are_off():
 def test_a_cached_chain_is_refetched_once_it_expires():
     moment = [NOW]
     fetcher = RecordingFetcher({CERT_URL: pki().chain_pem})
-    verifier = RequestVerifier(
-        trust_roots=pki().root_pem, fetcher=fetcher, clock=lambda: moment[0]
-    )
+    verifier = RequestVerifier(trust_roots=pki().root_pem, fetcher=fetcher, clock=lambda: moment[0])
     verifier.verify(*signed_request())
     moment[0] = pki().leaf_not_after + timedelta(seconds=1)
     late = signed_request(launch_envelope(moment[0]))

@@ -1,0 +1,46 @@
+# Two commands matter: `make run` (talk to the skill) and `make test` (the whole suite).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed
+DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
+
+.PHONY: run test lint serve chat-script clean
+.DEFAULT_GOAL := run
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(DYNALITE): tests/dynalite/package.json tests/dynalite/package-lock.json
+	npm ci --prefix tests/dynalite --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+## run: create .venv, install, and start the console on the embedded (SQLite) store
+run: $(STAMP)
+	$(VENV)/bin/foot-routine chat
+
+## chat-script: the console on a file of utterances (SCRIPT=examples/full-routine.txt)
+SCRIPT ?= examples/full-routine.txt
+chat-script: $(STAMP)
+	$(VENV)/bin/foot-routine chat --script $(SCRIPT)
+
+## serve: the self-hosted HTTPS endpoint on 127.0.0.1:5000, embedded store
+serve: $(STAMP)
+	$(VENV)/bin/foot-routine serve
+
+## lint: ruff, as CI runs it
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+## test: install everything the suite needs, then run it (lint included)
+test: $(STAMP) $(DYNALITE) tools
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .venv-tools tests/dynalite/node_modules .foot-routine .aws-sam
+
+include infrastructure/deploy.mk

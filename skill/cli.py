@@ -1,0 +1,148 @@
+"""`foot-routine`: talk to the skill without a device, or serve it over HTTP.
+
+`chat` turns typed words into the same request envelopes a device would send (using the
+interaction model's own sample utterances to pick the intent) and runs them through the
+Lambda handler, so what you try here is what Alexa gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from skill.envelopes import Device, slot
+from skill.nlu import Resolved, Resolver, model_path, normalise
+
+QUIT_WORDS = {"quit", "exit", "bye console"}
+_INVOCATION = "foot routine"
+_LAUNCH = re.compile(rf"^(?:open|launch|start|begin|load|run) (?:the )?{_INVOCATION}$")
+_ONE_SHOT = re.compile(rf"^(?:ask|tell|use) (?:the )?{_INVOCATION} (?:to |for |about |if )?(.+)$")
+_BREAK = re.compile(r'<break time="(\d+)ms"/>')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def readable(ssml: str) -> str:
+    """SSML as a person reads it: pauses shown as [10s], neighbouring breaks added up."""
+    merged = re.sub(
+        r'(?:<break time="\d+ms"/>\s*)+',
+        lambda match: f"[{sum(int(ms) for ms in _BREAK.findall(match.group(0))) / 1000:g}s] ",
+        ssml,
+    )
+    return html.unescape(_TAG.sub("", merged)).strip()
+
+
+class Console:
+    """One simulated device: keeps the session open or closed the way Alexa would."""
+
+    def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US") -> None:
+        from skill.lambda_function import handler
+
+        self.handler = handler
+        self.resolver = resolver
+        self.out = out
+        self.device = Device(locale=locale)
+
+    def _send(self, envelope: dict[str, Any]) -> None:
+        response = self.handler(envelope, None)
+        self.device.receive(response)
+        body = response.get("response", {})
+        speech = body.get("outputSpeech", {}).get("ssml")
+        if speech:
+            print(f"Alexa: {readable(speech)}", file=self.out)
+        if self.device.session_id is None and envelope["request"]["type"] != "SessionEndedRequest":
+            print("  (the skill ended the session; say 'open foot routine' to start again)",
+                  file=self.out)
+
+    def _intent(self, resolved: Resolved) -> dict[str, Any]:
+        slots = {
+            name: slot(name, value.spoken, value.value_id, value.value_name)
+            for name, value in resolved.slots.items()
+        }
+        return self.device.intent(resolved.intent, slots)
+
+    def _resolve(self, words: str) -> Resolved:
+        resolved = self.resolver.resolve(words)
+        if resolved is None:
+            print("  (I didn't catch that as any intent of the model; sending it as "
+                  "AMAZON.FallbackIntent, as Alexa would)", file=self.out)
+            return Resolved("AMAZON.FallbackIntent", {})
+        return resolved
+
+    def say(self, utterance: str) -> None:
+        """One thing the user says, routed like Alexa routes it."""
+        words = normalise(utterance)
+        if _LAUNCH.match(words):
+            self._send(self.device.launch())
+            return
+        one_shot = _ONE_SHOT.match(words)
+        if one_shot:
+            self.device.session_id = None
+            self._send(self._intent(self._resolve(one_shot.group(1))))
+            return
+        if self.device.session_id is None:
+            print(f"  (no open session: sending it as 'Alexa, ask {_INVOCATION} to {words}')",
+                  file=self.out)
+        self._send(self._intent(self._resolve(words)))
+
+    def close(self) -> None:
+        """Leaving mid-session: Alexa would send SessionEndedRequest, so we do too."""
+        if self.device.session_id is not None:
+            self._send(self.device.session_ended("USER_INITIATED"))
+
+
+def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
+    while True:
+        if interactive:
+            print("You: ", end="", flush=True)
+        line = stream.readline()
+        if not line:
+            return
+        yield line.strip()
+
+
+def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US") -> None:
+    console = Console(Resolver.from_model_file(model_path(locale)), out, locale)
+    print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
+    for line in lines:
+        if not line or line.startswith("#"):
+            continue
+        if normalise(line) in QUIT_WORDS:
+            break
+        if echo:
+            print(f"You: {line}", file=out)
+        console.say(line)
+    console.close()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from skill.serve import serve
+
+    serve(host=args.host, port=args.port, dev=args.dev)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="foot-routine", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    chat_parser = commands.add_parser("chat", help="talk to the skill by typing")
+    chat_parser.add_argument("--script", type=Path, help="read utterances from this file")
+    chat_parser.add_argument("--locale", default="en-US")
+    serve_parser = commands.add_parser("serve", help="serve the skill as an HTTPS web service")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=5000)
+    serve_parser.add_argument("--dev", action="store_true",
+                              help="no request verification (loopback only)")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        _serve(args)
+        return
+    if args.script:
+        with args.script.open(encoding="utf-8") as stream:
+            chat(list(_lines(stream, False)), sys.stdout, echo=True, locale=args.locale)
+        return
+    chat(_lines(sys.stdin, sys.stdin.isatty()), sys.stdout, echo=not sys.stdin.isatty(),
+         locale=args.locale)

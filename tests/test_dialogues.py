@@ -1,0 +1,195 @@
+"""Whole conversations through the Lambda handler, as a user hears them."""
+
+from __future__ import annotations
+
+import re
+
+from skill.routine import load_routine
+from tests.conversation import Conversation
+
+EXERCISES = [exercise.name for exercise in load_routine().exercises]
+FULL_DISCLAIMER = "not a substitute for advice from your doctor"
+SHORT_DISCLAIMER = "this isn't medical advice"
+
+
+def start(talk) -> Conversation:
+    alexa = talk()
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    return alexa
+
+
+def test_first_launch_summarises_and_offers_to_start(talk):
+    heard = talk().launch()
+    heard.hears("five", "twenty minutes", "chair", "exercise band", "pencil", "start?")
+    assert not heard.ended
+
+
+def test_full_routine_from_launch_to_congratulations(talk):
+    alexa = talk()
+    alexa.launch()
+    heard = alexa.say("StartRoutineIntent")
+    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise one of five")
+    seen = {EXERCISES[0]}
+    for _ in range(40):
+        heard = alexa.say("NextExerciseIntent")
+        seen.update(name for name in EXERCISES if f": {name}." in heard.text)
+        if "finished your foot routine" in heard.text:
+            break
+    heard.hears("well done", *EXERCISES, "few days in a row", "twice a day")
+    assert seen == set(EXERCISES)
+    assert not heard.ended
+    again = alexa.say("AMAZON.NextIntent")
+    again.hears("already reached the end")
+    assert alexa.say("AMAZON.NextIntent").text == again.text
+
+
+def test_paced_sets_use_short_breaks_counts_and_sides(talk):
+    alexa = start(talk)
+    heard = alexa.say("NextExerciseIntent")
+    heard.hears("two", "three", "five")
+    breaks = [int(ms) for ms in re.findall(r'<break time="(\d+)ms"/>', heard.ssml)]
+    assert breaks and max(breaks) <= 10_000
+    alexa.go_to("ankle circles", "ankle_circles")
+    alexa.say("NextExerciseIntent").hears("left foot")
+    alexa.say("NextExerciseIntent").hears("right foot")
+    alexa.go_to("toe walking", "toe_walking")
+    walk = alexa.say("NextExerciseIntent")
+    assert walk.ssml.count('<break time="10000ms"/>') >= 2
+
+
+def test_disclaimer_is_short_the_second_time_and_replayable(talk):
+    start(talk).say("AMAZON.StopIntent")
+    alexa = talk()
+    alexa.launch().hears("welcome back", "exercise one, toe presses")
+    heard = alexa.say("AMAZON.YesIntent")
+    heard.hears(SHORT_DISCLAIMER)
+    assert FULL_DISCLAIMER not in heard.text
+    alexa.say("DisclaimerIntent").hears(FULL_DISCLAIMER, "check with your doctor", "hurts")
+
+
+def test_repeat_says_the_current_step_exactly(talk):
+    alexa = start(talk)
+    step = alexa.say("NextExerciseIntent")
+    assert alexa.say("AMAZON.RepeatIntent").ssml == step.ssml
+
+
+def test_previous_at_the_first_exercise(talk):
+    alexa = start(talk)
+    heard = alexa.say("AMAZON.PreviousIntent")
+    heard.hears("already the first exercise")
+    assert not heard.ended
+    alexa.go_to("ankle circles", "ankle_circles")
+    alexa.say("AMAZON.PreviousIntent").hears("Exercise two of five: toe walking")
+
+
+def test_skip_moves_to_the_next_exercise(talk):
+    alexa = start(talk)
+    alexa.say("SkipExerciseIntent").hears("skipping toe presses", "Exercise two of five")
+
+
+def test_go_to_by_synonym_with_and_without_entity_resolution(talk):
+    alexa = start(talk)
+    alexa.go_to("pencil pickups", "toe_pencil_pickups").hears("Exercise five of five")
+    alexa.say("GoToExerciseIntent", exercise="band exercise").hears("Exercise four of five")
+    heard = alexa.go_to("yoga", None)
+    heard.hears("don't have an exercise called yoga", "toe walking")
+    assert not heard.ended
+
+
+def test_pain_stops_at_once_and_advises_a_doctor(talk):
+    alexa = start(talk)
+    alexa.say("NextExerciseIntent")
+    heard = alexa.say("PainIntent")
+    heard.hears("stop", "doctor")
+    assert heard.ended
+
+
+def test_stop_then_a_new_session_resumes_at_the_same_exercise(talk):
+    alexa = start(talk)
+    alexa.go_to("ankle circles", "ankle_circles")
+    alexa.say("NextExerciseIntent")
+    heard = alexa.say("AMAZON.StopIntent")
+    heard.hears("saved your place at ankle circles")
+    assert heard.ended
+    alexa = talk()
+    alexa.launch().hears("you were on exercise three, ankle circles", "pick up")
+    alexa.say("AMAZON.YesIntent").hears(SHORT_DISCLAIMER, "left foot")
+
+
+def test_no_to_resume_offers_a_fresh_start(talk):
+    start(talk).say("AMAZON.CancelIntent")
+    alexa = talk()
+    alexa.launch()
+    alexa.say("AMAZON.NoIntent").hears("from the beginning instead?")
+    alexa.say("AMAZON.YesIntent").hears("Exercise one of five")
+
+
+def test_fallback_reprompts_without_ending(talk):
+    alexa = talk()
+    alexa.launch()
+    heard = alexa.say("AMAZON.FallbackIntent")
+    heard.hears("didn't catch that")
+    assert not heard.ended
+    alexa.say("NextExerciseIntent")
+    heard = alexa.say("AMAZON.FallbackIntent")
+    heard.hears("didn't catch that", "next", "repeat", "help")
+
+
+def test_unknown_intent_name_is_treated_as_fallback(talk):
+    alexa = talk()
+    alexa.launch()
+    alexa.say("SomeOldIntent").hears("didn't catch that")
+
+
+def test_help_in_each_state(talk):
+    alexa = talk()
+    alexa.launch()
+    alexa.say("AMAZON.HelpIntent").hears("yes or no")
+    alexa.say("AMAZON.YesIntent")
+    alexa.say("AMAZON.HelpIntent").hears("next", "repeat", "go back", "skip", "pause", "hurts")
+    alexa.say("AMAZON.PauseIntent").hears("paused")
+    alexa.say("AMAZON.HelpIntent").hears("paused", "resume")
+    alexa.say("AMAZON.ResumeIntent").hears("picking up with toe presses")
+    alexa.go_to("pencil pickups", "toe_pencil_pickups")
+    alexa.say("SkipExerciseIntent").hears("end of the routine")
+    alexa.say("AMAZON.HelpIntent").hears("finished the routine")
+    fresh = talk()
+    fresh.device.user_id = "amzn1.ask.account.SOMEONE-NEW"
+    fresh.say("AMAZON.HelpIntent").hears("coach you through five foot exercises")
+
+
+def test_progress_and_list(talk):
+    alexa = start(talk)
+    alexa.go_to("toe walking", "toe_walking")
+    alexa.say("ProgressIntent").hears("exercise two of five", "three more exercises")
+    alexa.say("ListExercisesIntent").hears(*EXERCISES)
+
+
+def test_one_shot_question_answers_and_ends(talk):
+    start(talk).say("AMAZON.StopIntent")
+    heard = talk().say("ProgressIntent")
+    heard.hears("exercise one of five")
+    assert heard.ended
+
+
+def test_one_shot_start_speaks_the_disclaimer_first(talk):
+    heard = talk().say("StartRoutineIntent")
+    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise one of five")
+    assert not heard.ended
+
+
+def test_navigate_home_and_cancel_end_politely(talk):
+    for intent in ("AMAZON.NavigateHomeIntent", "AMAZON.CancelIntent", "AMAZON.StopIntent"):
+        alexa = talk()
+        alexa.launch()
+        heard = alexa.say(intent)
+        assert heard.ended and heard.text
+
+
+def test_session_ended_is_answered_without_speech(talk):
+    alexa = start(talk)
+    for reason in ("USER_INITIATED", "EXCEEDED_MAX_REPROMPTS", "ERROR"):
+        heard = alexa.end(reason)
+        assert "outputSpeech" not in heard.body
+        alexa.launch()

@@ -1,0 +1,431 @@
+"""The HTTP contract of the self-hosted endpoint (`skill.web`, `skill.serve`).
+
+Why: this is the skill's only door when it is not on Lambda. It must let Alexa's genuine,
+signed requests through to the real skill, turn everything else away with a short JSON 400
+(413 for oversized bodies) that names the failed check, and never answer 500 or leak a
+traceback, whatever bytes and headers arrive. Offline: the test CA in `tests.alexa_test_ca`
+signs the requests and an injected fetcher serves its chain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import skill.serve
+from skill.web import MAX_BODY_BYTES, create_app
+from tests.alexa_test_ca import (
+    CERT_URL,
+    SKILL_ID,
+    RecordingFetcher,
+    launch_envelope,
+    pki,
+    signed_headers,
+)
+
+VERIFIER_ENV = (
+    "ALEXA_SKILL_ID",
+    "ALEXA_VERIFY_SIGNATURE",
+    "ALEXA_VERIFY_TIMESTAMP",
+    "ALEXA_TRUST_ROOTS",
+    "ALEXA_CERT_FETCHER",
+    "PROGRESS_TABLE",
+    "DYNAMODB_ENDPOINT_URL",
+    "FOOT_ROUTINE_DB",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's shell must not change what these tests see."""
+    for name in VERIFIER_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture()
+def fetcher() -> RecordingFetcher:
+    return RecordingFetcher({CERT_URL: pki().chain_pem})
+
+
+@pytest.fixture()
+def config(tmp_path, fetcher: RecordingFetcher) -> dict[str, Any]:
+    return {
+        "ALEXA_SKILL_ID": SKILL_ID,
+        "ALEXA_TRUST_ROOTS": pki().root_pem,
+        "ALEXA_CERT_FETCHER": fetcher,
+        "FOOT_ROUTINE_DB": str(tmp_path / "progress.sqlite3"),
+    }
+
+
+@pytest.fixture()
+def app(config: dict[str, Any]) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def body_of(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(envelope).encode()
+
+
+def post_signed(client: FlaskClient, envelope: dict[str, Any], **header_kwargs: Any):
+    body = body_of(envelope)
+    return client.post("/", data=body, headers=signed_headers(body, **header_kwargs))
+
+
+def fresh_launch(**kwargs: Any) -> dict[str, Any]:
+    return launch_envelope(datetime.now(UTC), **kwargs)
+
+
+def assert_json_error(response, status: int) -> str:
+    """A rejection is a short JSON object with one "error" string and nothing else."""
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert set(response.get_json()) == {"error"}
+    assert "Traceback" not in response.get_data(as_text=True)
+    return response.get_json()["error"]
+
+
+def test_a_signed_launch_request_reaches_the_skill_and_gets_speech(client, tmp_path):
+    response = post_signed(client, fresh_launch())
+    assert response.status_code == 200
+    assert response.content_type == "application/json;charset=UTF-8"
+    speech = response.get_json()["response"]["outputSpeech"]
+    assert speech["type"] in {"SSML", "PlainText"}
+    assert speech.get("ssml") or speech.get("text")
+
+
+def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, monkeypatch):
+    import skill.app
+
+    built = []
+    real_build = skill.app.build_skill
+    monkeypatch.setattr(
+        skill.app, "build_skill", lambda store: built.append(store) or real_build(store)
+    )
+    for _ in range(3):
+        assert post_signed(client, fresh_launch()).status_code == 200
+    assert len(built) == 1
+    assert fetcher.calls == [CERT_URL]
+
+
+def test_storage_config_reaches_the_store_factory(config, monkeypatch):
+    import skill.config
+
+    seen: list[dict[str, str]] = []
+    real_make_store = skill.config.make_store
+    monkeypatch.setenv("PROGRESS_TABLE", "")
+    monkeypatch.setenv("SOME_UNRELATED", "kept")
+
+    def spy(mapping):
+        seen.append(dict(mapping))
+        return real_make_store(mapping)
+
+    monkeypatch.setattr(skill.config, "make_store", spy)
+    client = create_app(config).test_client()
+    assert post_signed(client, fresh_launch()).status_code == 200
+    assert seen[0]["FOOT_ROUTINE_DB"] == config["FOOT_ROUTINE_DB"]
+    assert seen[0]["SOME_UNRELATED"] == "kept"
+    assert "ALEXA_CERT_FETCHER" not in seen[0]  # only string values are passed through
+
+
+def test_healthz_answers_small_json_without_secrets(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {
+        "status": "ok",
+        "verify_signature": True,
+        "verify_timestamp": True,
+        "skill_id_check": True,
+    }
+    assert SKILL_ID not in response.get_data(as_text=True)
+
+
+def without(headers: dict[str, str], name: str) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key != name}
+
+
+HTTP_CERT_URL = "http://s3.amazonaws.com/echo.api/echo-api-cert.pem"
+FORGERIES = {
+    # name: (turn genuine (headers, body) into a forgery, the reason the endpoint must give)
+    "tampered-body": (lambda h, b: (h, b + b" "), "signature does not match the request body"),
+    "wrong-key": (
+        lambda h, b: (signed_headers(b, key=pki().other_key), b),
+        "signature does not match the request body",
+    ),
+    "http-cert-url": (
+        lambda h, b: ({**h, "SignatureCertChainUrl": HTTP_CERT_URL}, b),
+        "SignatureCertChainUrl is not https",
+    ),
+    "no-cert-url": (
+        lambda h, b: (without(h, "SignatureCertChainUrl"), b),
+        "missing SignatureCertChainUrl header",
+    ),
+    "no-signature": (
+        lambda h, b: (without(h, "Signature-256"), b),
+        "missing or empty Signature-256 header",
+    ),
+    "empty-signature": (
+        lambda h, b: ({**h, "Signature-256": ""}, b),
+        "missing or empty Signature-256 header",
+    ),
+    "bad-base64": (
+        lambda h, b: ({**h, "Signature-256": "%%%"}, b),
+        "Signature-256 is not valid base64",
+    ),
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_forged_requests_are_refused_with_400_and_one_log_line(client, caplog, forgery):
+    forge, reason = FORGERIES[forgery]
+    body = body_of(fresh_launch())
+    headers, body = forge(signed_headers(body), body)
+    with caplog.at_level(logging.INFO, logger="skill.web"):
+        response = client.post("/", data=body, headers=headers)
+    assert assert_json_error(response, 400) == reason
+    lines = [record for record in caplog.records if record.name == "skill.web"]
+    assert len(lines) == 1 and reason in lines[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("chain", "reason"),
+    [
+        ("expired_chain_pem", "signing certificate is expired or not yet valid"),
+        ("wrong_san_chain_pem", "signing certificate does not name echo-api.amazon.com"),
+        ("untrusted_chain_pem", "certificate chain does not lead to a trusted root"),
+    ],
+)
+def test_bad_chains_are_refused(config, chain, reason):
+    config["ALEXA_CERT_FETCHER"] = RecordingFetcher({CERT_URL: getattr(pki(), chain)})
+    response = post_signed(create_app(config).test_client(), fresh_launch())
+    assert assert_json_error(response, 400) == reason
+
+
+@pytest.mark.parametrize("offset", [timedelta(seconds=-151), timedelta(seconds=151)])
+def test_stale_and_future_requests_are_refused(client, offset):
+    envelope = launch_envelope(datetime.now(UTC) + offset)
+    response = post_signed(client, envelope)
+    assert assert_json_error(response, 400) == "request timestamp is too old or in the future"
+
+
+def test_a_request_for_another_skill_is_refused(client):
+    response = post_signed(client, fresh_launch(skill_id="amzn1.ask.skill.someone-else"))
+    assert assert_json_error(response, 400) == "request is for another skill id"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "reason"),
+    [
+        ("text/plain", b"{}", "content type must be application/json"),
+        (None, b"{}", "content type must be application/json"),
+        ("application/json", b"{not json", "body is not valid UTF-8 JSON"),
+        ("application/json", b"\xff\xfe{}", "body is not valid UTF-8 JSON"),
+        ("application/json", b"", "body is not valid UTF-8 JSON"),
+        ("application/json", b"[" * 50_000 + b"]" * 50_000, "body is not valid UTF-8 JSON"),
+        ("application/json", b"[1, 2]", "body is not a JSON object"),
+    ],
+)
+def test_unreadable_bodies_are_refused_with_400(client, content_type, body, reason):
+    headers = signed_headers(body)
+    if content_type is None:
+        del headers["Content-Type"]
+    else:
+        headers["Content-Type"] = content_type
+    assert assert_json_error(client.post("/", data=body, headers=headers), 400) == reason
+
+
+def test_a_body_over_128_kb_is_refused_with_413(client):
+    envelope = fresh_launch()
+    envelope["padding"] = "x" * MAX_BODY_BYTES
+    response = post_signed(client, envelope)
+    assert assert_json_error(response, 413) == "request entity too large"
+
+
+def test_a_signed_envelope_the_sdk_cannot_read_is_refused(client):
+    envelope = fresh_launch()
+    envelope["request"]["type"] = "NoSuchRequestType"
+    response = post_signed(client, envelope)
+    assert assert_json_error(response, 400) == "body is not an Alexa request envelope"
+
+
+def test_a_signed_envelope_without_context_is_refused(config):
+    del config["ALEXA_SKILL_ID"]
+    envelope = fresh_launch()
+    del envelope["context"]
+    response = post_signed(create_app(config).test_client(), envelope)
+    assert assert_json_error(response, 400) == "request envelope lacks request or context.System"
+
+
+def test_a_crashing_skill_answers_500_without_traceback(client, monkeypatch, caplog):
+    import skill.app
+
+    class Exploding:
+        def invoke(self, request_envelope, context):
+            raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(skill.app, "build_skill", lambda store: Exploding())
+    with caplog.at_level(logging.ERROR, logger="skill.web"):
+        response = post_signed(client, fresh_launch())
+    assert assert_json_error(response, 500) == "internal error"
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert any("secret internals" in (r.exc_text or "") for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("get", "/", 405), ("get", "/nope", 404), ("put", "/", 405)]
+)
+def test_other_routes_answer_json_errors(client, method, path, status):
+    assert_json_error(getattr(client, method)(path), status)
+
+
+@pytest.mark.parametrize("off", ["0", "false", "FALSE", " False ", False])
+def test_turning_signature_checks_off_warns_loudly(config, caplog, off):
+    config["ALEXA_VERIFY_SIGNATURE"] = off
+    with caplog.at_level(logging.WARNING, logger="skill.web"):
+        app = create_app(config)
+    assert "ALEXA_VERIFY_SIGNATURE IS OFF" in caplog.text
+    body = body_of(fresh_launch())
+    response = app.test_client().post("/", data=body, content_type="application/json")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1", "true", "no", "off", "fasle", "", True])
+def test_anything_but_0_or_false_keeps_checks_on(config, value):
+    config["ALEXA_VERIFY_SIGNATURE"] = value
+    config["ALEXA_VERIFY_TIMESTAMP"] = value
+    health = create_app(config).test_client().get("/healthz").get_json()
+    assert health["verify_signature"] and health["verify_timestamp"]
+
+
+def test_environment_variables_apply_and_explicit_config_wins(config, monkeypatch, tmp_path):
+    monkeypatch.setenv("ALEXA_VERIFY_TIMESTAMP", "false")
+    monkeypatch.setenv("ALEXA_VERIFY_SIGNATURE", "false")
+    config["ALEXA_VERIFY_SIGNATURE"] = "true"
+    health = create_app(config).test_client().get("/healthz").get_json()
+    assert health["verify_signature"] is True
+    assert health["verify_timestamp"] is False
+
+
+def test_trust_roots_can_be_a_path_from_the_environment(config, monkeypatch, tmp_path):
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(pki().root_pem)
+    monkeypatch.setenv("ALEXA_TRUST_ROOTS", str(bundle))
+    del config["ALEXA_TRUST_ROOTS"]
+    assert post_signed(create_app(config).test_client(), fresh_launch()).status_code == 200
+
+
+def test_a_fetcher_that_is_not_callable_is_a_configuration_error(config):
+    config["ALEXA_CERT_FETCHER"] = "https://example.invalid/fetch"
+    with pytest.raises(TypeError, match="ALEXA_CERT_FETCHER"):
+        create_app(config)
+
+
+def test_importing_the_web_module_does_not_import_boto3():
+    code = "import sys, skill.web, skill.serve; print('boto3' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+HEADER_NAMES = st.sampled_from(
+    ["SignatureCertChainUrl", "Signature-256", "Signature", "Content-Type", "X-Anything"]
+)
+HEADER_VALUES = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=80),
+    st.sampled_from(
+        [CERT_URL, "application/json", "https://s3.amazonaws.com:443/echo.api/../echo.api/x"]
+    ),
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=200).map(str.encode),
+    JSON_VALUES.map(lambda value: json.dumps(value).encode()),
+)
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(body=BODIES, headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=5))
+def test_fuzzed_bodies_and_headers_never_cause_a_500(client, body, headers):
+    response = client.post("/", data=body, headers=headers)
+    assert_json_error(response, 400)
+
+
+@FUZZ
+@given(
+    request=st.fixed_dictionaries(
+        {"type": st.sampled_from(["LaunchRequest", "IntentRequest", "SessionEndedRequest"])},
+        optional={
+            "intent": st.fixed_dictionaries(
+                {"name": st.text(max_size=30)},
+                optional={"slots": st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=2)},
+            ),
+            "reason": st.text(max_size=12),
+            "locale": st.sampled_from(["en-US", "de-DE", "", "xx"]),
+        },
+    ),
+    extra=st.dictionaries(st.sampled_from(["session", "version"]), JSON_VALUES, max_size=1),
+)
+def test_signed_fuzzed_envelopes_never_cause_a_500(client, request, extra):
+    envelope = {**fresh_launch(), **extra}
+    envelope["request"] = {**envelope["request"], **request}
+    response = post_signed(client, envelope)
+    assert response.status_code in {200, 400}
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+class TestServe:
+    """`serve` wires waitress; `dev=True` must never expose an unverified endpoint."""
+
+    @pytest.fixture()
+    def waitress_calls(self, monkeypatch) -> list[tuple[Flask, dict[str, Any]]]:
+        calls: list[tuple[Flask, dict[str, Any]]] = []
+        monkeypatch.setattr(
+            skill.serve.waitress, "serve", lambda app, **kw: calls.append((app, kw))
+        )
+        return calls
+
+    @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "example.com", ""])
+    def test_dev_mode_refuses_non_loopback_hosts(self, waitress_calls, host):
+        with pytest.raises(SystemExit, match="loopback"):
+            skill.serve.serve(host=host, dev=True)
+        assert waitress_calls == []
+
+    @pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"])
+    def test_dev_mode_on_loopback_turns_verification_off(self, waitress_calls, config, host):
+        skill.serve.serve(host=host, port=8123, dev=True, config=config, threads=2)
+        [(app, kwargs)] = waitress_calls
+        assert kwargs == {"host": host, "port": 8123, "threads": 2}
+        health = app.test_client().get("/healthz").get_json()
+        assert health["verify_signature"] is False and health["verify_timestamp"] is False
+
+    def test_production_mode_keeps_verification_on_any_host(self, waitress_calls, config):
+        skill.serve.serve(host="0.0.0.0", config=config)
+        [(app, kwargs)] = waitress_calls
+        assert kwargs == {"host": "0.0.0.0", "port": 5000, "threads": 4}
+        assert app.test_client().get("/healthz").get_json()["verify_signature"] is True
