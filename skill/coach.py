@@ -104,6 +104,7 @@ class Coach:
         """The one entry point: what the user hears next and where they are afterwards."""
         if event.opens_session:
             progress = progress.for_new_session()
+        progress = replace(progress, position=self._valid(progress.position))
         progress, reply = self._handlers[event.kind](progress, event, now)
         if event.progress_unavailable and reply.speech:
             reply = replace(reply, speech=(self._say("progress_unavailable"), *reply.speech))
@@ -230,7 +231,7 @@ class Coach:
 
     def _launch(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         progress = progress.for_new_session()
-        position = self._valid(progress.position)
+        position = progress.position
         lead: Speech = ()
         if position and is_stale(progress.updated_at, now, STALE_AFTER_DAYS):
             position = None
@@ -248,7 +249,7 @@ class Coach:
         return self._ask(progress, Question.START, welcome)
 
     def _start(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             return self._begin(progress, now)
         if progress.briefed and not progress.paused:
@@ -259,7 +260,7 @@ class Coach:
     def _next(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         if progress.question:
             return self._yes(progress, event, now)
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             if progress.finished:
                 return self._context(progress, (self._say("already_finished"),))
@@ -273,7 +274,7 @@ class Coach:
         return self._advance(replace(progress, done=done), position, now)
 
     def _previous(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             return self._context(progress, (self._say("nothing_to_go_back_to"),))
         index = self._index(position)
@@ -282,7 +283,7 @@ class Coach:
         return self._enter(progress, Position(self.routine.exercises[index - 1].id), now)
 
     def _skip(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             return self._context(progress, (self._say("nothing_to_skip"),))
         lead = (self._say("skipping", name=self._name(position)),)
@@ -299,7 +300,7 @@ class Coach:
         return self._enter(progress, Position(self.routine.exercises[index].id), now)
 
     def _repeat(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position and not progress.question and not progress.finished:
             return self._enter(progress, position, now)
         return self._context(progress, ())
@@ -308,7 +309,7 @@ class Coach:
         return self._begin(progress, now, (self._say("starting_over"),))
 
     def _pause(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             return self._context(progress, (self._say("nothing_to_pause"),))
         reprompt = (self._say("paused_reprompt"),)
@@ -316,14 +317,14 @@ class Coach:
         return replace(progress, paused=True, question=None), Reply(speech, reprompt)
 
     def _resume(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position is None:
             return self._context(progress, (self._say("nothing_to_resume"),))
         lead = (self._say("picking_up", name=self._name(position)),)
         return self._enter(progress, position, now, lead)
 
     def _progress(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         total = len(self.routine.exercises)
         if position is None:
             key = "progress_finished" if progress.finished else "progress_not_started"
@@ -363,7 +364,7 @@ class Coach:
         return self._context(progress, (self._say("disclaimer_full"),))
 
     def _help(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if progress.question:
             key = "help_question"
         elif progress.paused and position:
@@ -378,7 +379,7 @@ class Coach:
         return self._context(progress, (self._say(key, name=name),))
 
     def _stop(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if position:
             speech = (self._say("goodbye_saved", name=self._name(position)),)
         else:
@@ -391,7 +392,7 @@ class Coach:
         return progress, Reply((self._say("pain"),), end_session=True)
 
     def _yes(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         if progress.question is Question.RESUME and position:
             return self._enter(progress, position, now)
         if progress.question in (Question.START, Question.RESTART):
@@ -408,7 +409,7 @@ class Coach:
         return self._context(progress, (self._say("okay"),))
 
     def _unknown(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        position = self._valid(progress.position)
+        position = progress.position
         key = "fallback_exercising" if position and progress.briefed else "fallback"
         return self._context(progress, (self._say(key),))
 

@@ -266,13 +266,11 @@ class SigningKeys:
 
 
 def _parse_chain(pem: bytes) -> list[x509.Certificate]:
+    """Leaf first, as Amazon serves it; cryptography refuses input without any certificate."""
     try:
-        certs = x509.load_pem_x509_certificates(pem)
+        return x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
         raise VerificationError("signing certificate chain is not valid PEM") from exc
-    if not certs:
-        raise VerificationError("signing certificate chain is empty")
-    return certs
 
 
 class RequestVerifier:

@@ -188,7 +188,7 @@ def invoke(skill: LazySkill, serializer: DefaultSerializer, envelope: Any) -> Re
         response = skill.get().invoke(request_envelope=envelope, context=None)
         body = serializer.serialize(response)
     except Exception:
-        logger.exception("skill failed on request %s", getattr(envelope.request, "request_id", ""))
+        logger.exception("skill failed on request %s", envelope.request.request_id)
         return json_response({"error": "internal error"}, 500)
     return json_response(body)
 

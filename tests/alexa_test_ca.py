@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 ALEXA_DOMAIN = "echo-api.amazon.com"
 
-IssuerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Pki:
     wrong_san_chain_pem: bytes
     no_san_chain_pem: bytes
     untrusted_chain_pem: bytes
+    ec_leaf_chain_pem: bytes
     leaf_key: rsa.RSAPrivateKey
     other_key: rsa.RSAPrivateKey
     leaf_not_after: datetime
@@ -49,7 +50,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _ca_cert(
-    subject: str, key: IssuerKey, issuer: x509.Certificate | None, issuer_key: IssuerKey
+    subject: str, key: PrivateKey, issuer: x509.Certificate | None, issuer_key: PrivateKey
 ) -> x509.Certificate:
     """A CA certificate with the extensions WebPKI path validation insists on."""
     now = datetime.now(UTC)
@@ -87,9 +88,9 @@ def _ca_cert(
 
 
 def _leaf_cert(
-    key: rsa.RSAPrivateKey,
+    key: PrivateKey,
     issuer: x509.Certificate,
-    issuer_key: IssuerKey,
+    issuer_key: PrivateKey,
     *,
     dns_names: list[str] | None,
     not_before: datetime,
@@ -151,7 +152,9 @@ def _rsa_key() -> rsa.RSAPrivateKey:
 def pki() -> Pki:
     """Build the whole test PKI once; CAs use EC keys because RSA generation is slow."""
     now = datetime.now(UTC)
-    root_key, intermediate_key, rogue_key = (ec.generate_private_key(ec.SECP256R1()) for _ in "abc")
+    root_key, intermediate_key, rogue_key, ec_leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()) for _ in range(4)
+    )
     leaf_key, other_key = _rsa_key(), _rsa_key()
     root = _ca_cert("Test Alexa Root", root_key, None, root_key)
     intermediate = _ca_cert("Test Alexa Intermediate", intermediate_key, root, root_key)
@@ -159,7 +162,7 @@ def pki() -> Pki:
     valid = {"not_before": now - timedelta(days=1), "not_after": now + timedelta(days=90)}
     expired = {"not_before": now - timedelta(days=90), "not_after": now - timedelta(days=1)}
 
-    def leaf(issuer: x509.Certificate, issuer_key: IssuerKey, **kwargs: Any) -> x509.Certificate:
+    def leaf(issuer: x509.Certificate, issuer_key: PrivateKey, **kwargs: Any) -> x509.Certificate:
         return _leaf_cert(leaf_key, issuer, issuer_key, **kwargs)
 
     good = leaf(intermediate, intermediate_key, dns_names=[ALEXA_DOMAIN], **valid)
@@ -179,6 +182,12 @@ def pki() -> Pki:
         ),
         untrusted_chain_pem=_pem(
             leaf(rogue_root, rogue_key, dns_names=[ALEXA_DOMAIN], **valid), rogue_root
+        ),
+        ec_leaf_chain_pem=_pem(
+            _leaf_cert(
+                ec_leaf_key, intermediate, intermediate_key, dns_names=[ALEXA_DOMAIN], **valid
+            ),
+            intermediate,
         ),
         leaf_key=leaf_key,
         other_key=other_key,
@@ -251,6 +260,3 @@ def launch_envelope(
             "locale": "en-US",
         },
     }
-
-
-Clock = Callable[[], datetime]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import skill.lambda_function as lambda_function
+from skill import lambda_function
 from skill.app import build_skill
 from skill.store import MemoryStore
 from tests.conversation import Conversation

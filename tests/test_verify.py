@@ -98,6 +98,7 @@ def test_a_body_signed_by_another_key_is_refused():
         ("wrong_san_chain_pem", "signing certificate does not name echo-api.amazon.com"),
         ("no_san_chain_pem", "signing certificate does not name echo-api.amazon.com"),
         ("untrusted_chain_pem", "certificate chain does not lead to a trusted root"),
+        ("ec_leaf_chain_pem", "signing certificate key is not RSA"),
     ],
 )
 def test_bad_chains_are_refused(chain: str, reason: str):

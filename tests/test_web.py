@@ -13,15 +13,22 @@ import json
 import logging
 import subprocess
 import sys
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import waitress
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import skill.app
+import skill.config
 import skill.serve
 from skill.web import MAX_BODY_BYTES, create_app
 from tests.alexa_test_ca import (
@@ -99,18 +106,17 @@ def assert_json_error(response, status: int) -> str:
     return response.get_json()["error"]
 
 
-def test_a_signed_launch_request_reaches_the_skill_and_gets_speech(client, tmp_path):
+def test_a_signed_launch_request_reaches_the_skill_and_gets_speech(client, config):
     response = post_signed(client, fresh_launch())
     assert response.status_code == 200
     assert response.content_type == "application/json;charset=UTF-8"
     speech = response.get_json()["response"]["outputSpeech"]
     assert speech["type"] in {"SSML", "PlainText"}
     assert speech.get("ssml") or speech.get("text")
+    assert Path(config["FOOT_ROUTINE_DB"]).exists()  # the configured SQLite store was used
 
 
 def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, monkeypatch):
-    import skill.app
-
     built = []
     real_build = skill.app.build_skill
     monkeypatch.setattr(
@@ -123,8 +129,6 @@ def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, mon
 
 
 def test_storage_config_reaches_the_store_factory(config, monkeypatch):
-    import skill.config
-
     seen: list[dict[str, str]] = []
     real_make_store = skill.config.make_store
     monkeypatch.setenv("PROGRESS_TABLE", "")
@@ -272,8 +276,6 @@ def test_a_signed_envelope_without_context_is_refused(config):
 
 
 def test_a_crashing_skill_answers_500_without_traceback(client, monkeypatch, caplog):
-    import skill.app
-
     class Exploding:
         def invoke(self, request_envelope, context):
             raise RuntimeError("secret internals")
@@ -312,7 +314,7 @@ def test_anything_but_0_or_false_keeps_checks_on(config, value):
     assert health["verify_signature"] and health["verify_timestamp"]
 
 
-def test_environment_variables_apply_and_explicit_config_wins(config, monkeypatch, tmp_path):
+def test_environment_variables_apply_and_explicit_config_wins(config, monkeypatch):
     monkeypatch.setenv("ALEXA_VERIFY_TIMESTAMP", "false")
     monkeypatch.setenv("ALEXA_VERIFY_SIGNATURE", "false")
     config["ALEXA_VERIFY_SIGNATURE"] = "true"
@@ -376,7 +378,7 @@ def test_fuzzed_bodies_and_headers_never_cause_a_500(client, body, headers):
     assert_json_error(response, 400)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=30)  # each example runs the real skill: keep it quick
 @given(
     request=st.fixed_dictionaries(
         {"type": st.sampled_from(["LaunchRequest", "IntentRequest", "SessionEndedRequest"])},
@@ -429,3 +431,28 @@ class TestServe:
         [(app, kwargs)] = waitress_calls
         assert kwargs == {"host": "0.0.0.0", "port": 5000, "threads": 4}
         assert app.test_client().get("/healthz").get_json()["verify_signature"] is True
+
+
+def test_concurrent_signed_requests_through_a_real_waitress_server(app, fetcher):
+    """Waitress' WSGI environ (headers, body stream) works with the endpoint, under threads."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        url = f"http://127.0.0.1:{server.effective_port}/"
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore *_proxy
+
+        def post(_: int) -> int:
+            body = body_of(fresh_launch())
+            call = urllib.request.Request(url, data=body, headers=signed_headers(body))
+            with direct.open(call, timeout=10) as response:
+                return response.status
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            assert list(pool.map(post, range(12))) == [200] * 12
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        runner.join(timeout=5)
+    assert not runner.is_alive()
+    assert 1 <= len(fetcher.calls) <= 4  # concurrent first requests may each fetch

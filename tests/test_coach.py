@@ -1,0 +1,121 @@
+"""The coach as a pure state machine: every state against every event (alexafsm-style)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from itertools import product
+from xml.etree import ElementTree
+
+import pytest
+
+from skill.coach import Event, EventKind, Reply, coach_for
+from skill.progress import Position, Progress, Question
+from skill.speech import MAX_SPEECH_CHARS, Pause, Say, to_ssml
+
+COACH = coach_for("en-US")
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+ALWAYS_AVAILABLE = {EventKind.STOP, EventKind.HELP, EventKind.PAIN, EventKind.UNKNOWN}
+
+
+def states() -> list[Progress]:
+    """Representative states: new, returning, every step of every exercise, paused,
+    finished, and each open question."""
+    found = [Progress(), Progress(heard_disclaimer=True, history=("2026-11-23",))]
+    for exercise_id, steps in COACH.steps.items():
+        for step in range(len(steps)):
+            position = Position(exercise_id, step)
+            found.append(Progress(position=position, briefed=True, heard_disclaimer=True,
+                                  updated_at=NOW.isoformat()))
+            found.append(Progress(position=position, heard_disclaimer=True))
+    found.append(replace(found[3], paused=True))
+    found.append(Progress(finished=True, history=("2026-11-24",), briefed=True))
+    found.extend(replace(found[3], question=question) for question in Question)
+    found.append(Progress(question=Question.START))
+    found.append(Progress(position=Position("no_such_exercise", 9)))
+    return found
+
+
+def events() -> list[Event]:
+    plain = [Event(kind) for kind in EventKind]
+    return [
+        *plain,
+        *(replace(event, opens_session=True) for event in plain),
+        Event(EventKind.GO_TO, exercise="ankle_circles"),
+        Event(EventKind.GO_TO, exercise=None, spoken="yoga"),
+        Event(EventKind.NEXT, progress_unavailable=True),
+    ]
+
+
+CASES = list(product(states(), events()))
+STEP_POSITIONS = {
+    Position(exercise_id, step) for exercise_id, steps in COACH.steps.items()
+    for step in range(len(steps))
+}
+
+
+def check_reply(reply: Reply, event: Event) -> None:
+    if event.kind is not EventKind.SESSION_ENDED:
+        assert reply.speech, "every answer says something"
+    if not reply.end_session:
+        assert reply.reprompt, "an open session always has a reprompt"
+    for speech in (reply.speech, reply.reprompt):
+        ssml = to_ssml(speech)
+        ElementTree.fromstring(ssml)
+        assert len(ssml) <= MAX_SPEECH_CHARS
+
+
+@pytest.mark.parametrize("progress,event", CASES, ids=lambda value: type(value).__name__)
+def test_every_state_answers_every_event(progress: Progress, event: Event) -> None:
+    new, reply = COACH.handle(progress, event, NOW)
+    check_reply(reply, event)
+    assert isinstance(new, Progress)
+    if event.kind in (EventKind.STOP, EventKind.PAIN):
+        assert reply.end_session
+        kept = progress.position if progress.position in STEP_POSITIONS else None
+        assert new.position == kept, "stopping never loses (or invents) the user's place"
+    if event.kind in ALWAYS_AVAILABLE - {EventKind.STOP, EventKind.PAIN}:
+        assert not reply.end_session
+
+
+def test_pain_always_mentions_a_doctor() -> None:
+    for progress in states():
+        _, reply = COACH.handle(progress, Event(EventKind.PAIN), NOW)
+        assert "doctor" in " ".join(s.text for s in reply.speech if isinstance(s, Say))
+
+
+def test_disclaimer_comes_before_any_exercise_step_in_a_session() -> None:
+    step_texts = {step.speech[0] for steps in COACH.steps.values() for step in steps}
+    for progress, event in CASES:
+        if progress.briefed and not event.opens_session:
+            continue
+        _, reply = COACH.handle(progress, event, NOW)
+        firsts = [i for i, segment in enumerate(reply.speech) if segment in step_texts]
+        if firsts:
+            said = " ".join(s.text for s in reply.speech[: firsts[0]] if isinstance(s, Say))
+            assert "doctor" in said, (progress, event)
+
+
+def test_no_single_turn_runs_longer_than_the_content_allows() -> None:
+    limit = COACH.routine.max_turn_seconds
+    for steps in COACH.steps.values():
+        for step in steps:
+            assert sum(s.seconds for s in step.speech if isinstance(s, Pause)) <= limit
+
+
+def test_a_stale_routine_starts_fresh() -> None:
+    old = Progress(position=Position("ankle_circles", 1), heard_disclaimer=True,
+                   updated_at=(NOW - timedelta(days=8)).isoformat())
+    new, reply = COACH.handle(old, Event(EventKind.LAUNCH), NOW)
+    assert new.position is None
+    assert "start fresh" in " ".join(s.text for s in reply.speech if isinstance(s, Say))
+
+
+def test_streak_is_said_on_completion_when_worth_saying() -> None:
+    progress = Progress(position=Position("toe_pencil_pickups", 2), briefed=True,
+                        heard_disclaimer=True, done=("toe_presses",),
+                        history=("2026-11-22", "2026-11-23"))
+    new, reply = COACH.handle(progress, Event(EventKind.NEXT), NOW)
+    said = " ".join(s.text for s in reply.speech if isinstance(s, Say))
+    assert "three days in a row" in said
+    assert new.history[-1] == "2026-11-24" and new.position is None

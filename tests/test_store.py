@@ -1,0 +1,173 @@
+"""Progress that survives: stores, write economy, faults, two devices, deletion."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import boto3
+import pytest
+from ask_sdk_core.serialize import DefaultSerializer
+from moto import mock_aws
+
+from skill.envelopes import DEFAULT_USER_ID, Device
+from skill.progress import progress_from_dict
+from skill.store import SqliteStore
+from skill.store_dynamodb import DynamoDbStore
+from tests.conversation import Conversation
+from tests.storage import (
+    CountingClient,
+    connect_timeout,
+    service_unavailable,
+    stored_item,
+    template_table,
+    throttled,
+)
+
+
+@pytest.fixture
+def moto_client(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def dynamo(moto_client, use_store):
+    """The skill on a DynamoDB store (moto) through a counting client."""
+    table = template_table(moto_client)
+    counting = CountingClient(moto_client)
+    use_store(DynamoDbStore(table, client=counting))
+    return counting, table
+
+
+def _talk():
+    from skill import lambda_function
+
+    return Conversation(lambda_function.handler)
+
+
+def _routine_to_the_end(alexa: Conversation) -> None:
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    for _ in range(30):
+        if "finished your foot routine" in alexa.say("NextExerciseIntent").text:
+            return
+    raise AssertionError("routine never finished")
+
+
+def test_one_read_per_session_and_writes_only_on_change(dynamo):
+    client, _ = dynamo
+    alexa = _talk()
+    alexa.launch()
+    assert client.calls["get_item"] == 1
+    alexa.say("StartRoutineIntent")
+    writes = client.calls["put_item"]
+    for intent in ("AMAZON.RepeatIntent", "AMAZON.HelpIntent", "ProgressIntent",
+                   "AMAZON.FallbackIntent", "ListExercisesIntent", "DisclaimerIntent"):
+        alexa.say(intent)
+    assert client.calls["put_item"] == writes, "questions and repeats cost no write"
+    alexa.say("NextExerciseIntent")
+    assert client.calls["put_item"] == writes + 1
+    alexa.end()
+    assert client.calls["get_item"] == 1
+
+
+def test_full_routine_is_recorded_with_ttl(dynamo, clock):
+    client, table = dynamo
+    _routine_to_the_end(_talk())
+    item = stored_item(client.client, table, DEFAULT_USER_ID)
+    assert item["history"] == [clock.now.date().isoformat()]
+    assert item["position"] is None
+    assert item["expires_at"] > clock.now.timestamp()
+    assert item["schema_version"] == 1
+
+
+@pytest.mark.parametrize("fault", [throttled, service_unavailable, connect_timeout])
+def test_a_failed_write_is_retried_next_turn_with_the_full_state(moto_client, use_store, fault):
+    table = template_table(moto_client)
+    client = CountingClient(moto_client, lambda op, n: fault(op) if op == "put_item" and n % 2 else None)
+    use_store(DynamoDbStore(table, client=client))
+    alexa = _talk()
+    alexa.launch()
+    alexa.say("StartRoutineIntent")          # write 1 fails: nothing alarming is said
+    heard = alexa.go_to("ankle circles", "ankle_circles")   # write 2 succeeds
+    assert "wrong" not in heard.text.lower()
+    item = stored_item(moto_client, table, DEFAULT_USER_ID)
+    assert item["position"] == {"exercise": "ankle_circles", "step": 0}
+    assert item["heard_disclaimer"] is True
+
+
+def test_a_read_fault_still_runs_the_routine(moto_client, use_store):
+    table = template_table(moto_client)
+    client = CountingClient(moto_client, lambda op, n: throttled(op) if op == "get_item" else None)
+    use_store(DynamoDbStore(table, client=client))
+    alexa = _talk()
+    alexa.launch().hears("can't reach your saved progress")
+    alexa.say("AMAZON.YesIntent").hears("Exercise one of five")
+
+
+def test_two_devices_merge_history_and_keep_the_newest_place(dynamo, clock):
+    client, table = dynamo
+    kitchen = Conversation(_talk().handler, Device(device_id="kitchen"))
+    bedroom = Conversation(_talk().handler, Device(device_id="bedroom"))
+    _routine_to_the_end(kitchen)            # history: today
+    bedroom.launch()                        # read before the kitchen's next write
+    kitchen.say("AMAZON.StartOverIntent")   # kitchen writes a newer version
+    clock.advance(minutes=5)
+    bedroom.say("StartRoutineIntent")       # stale version: conflict, re-read, merge
+    bedroom.go_to("ankle circles", "ankle_circles")
+    item = stored_item(client.client, table, DEFAULT_USER_ID)
+    assert item["history"] == [clock.now.date().isoformat()]
+    assert item["position"]["exercise"] == "ankle_circles"
+
+
+def test_skill_disabled_deletes_the_record(dynamo):
+    client, table = dynamo
+    alexa = _talk()
+    _routine_to_the_end(alexa)
+    assert stored_item(client.client, table, DEFAULT_USER_ID)
+    alexa.send(alexa.device.skill_disabled())
+    assert stored_item(client.client, table, DEFAULT_USER_ID) is None
+
+
+def test_no_user_id_in_any_log_line(moto_client, use_store, caplog):
+    table = template_table(moto_client)
+    client = CountingClient(moto_client, lambda op, n: throttled(op))
+    use_store(DynamoDbStore(table, client=client))
+    caplog.set_level(logging.DEBUG)
+    alexa = _talk()
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    alexa.send(alexa.device.skill_disabled())
+    assert caplog.records
+    assert all(DEFAULT_USER_ID not in record.getMessage() for record in caplog.records)
+
+
+def test_sqlite_store_resumes_across_sessions(tmp_path, use_store):
+    use_store(SqliteStore(tmp_path / "progress.sqlite3"))
+    alexa = _talk()
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    alexa.go_to("toe walking", "toe_walking")
+    alexa.say("AMAZON.StopIntent")
+    use_store(SqliteStore(tmp_path / "progress.sqlite3"))
+    _talk().launch().hears("exercise two, toe walking")
+
+
+def test_sqlite_store_merges_concurrent_writers(tmp_path):
+    first, second = SqliteStore(tmp_path / "p.db"), SqliteStore(tmp_path / "p.db")
+    envelope = Conversation(None).device.launch()
+    request = DefaultSerializer().deserialize(json.dumps(envelope), "ask_sdk_model.RequestEnvelope")
+    first.save_attributes(request, {"history": ["2026-11-20"], "updated_at": "a", "version": 0})
+    second.save_attributes(request, {"history": ["2026-11-21"], "updated_at": "b", "version": 0})
+    merged = progress_from_dict(first.get_attributes(request))
+    assert merged.history == ("2026-11-20", "2026-11-21")
+    assert merged.version == 2
+
+
+def test_an_item_from_an_older_schema_still_loads():
+    old = {"position": {"exercise": "toe_walking"}, "history": ["2026-01-01", 7], "extra": 1}
+    progress = progress_from_dict(old)
+    assert progress.position.exercise == "toe_walking" and progress.history == ("2026-01-01",)
