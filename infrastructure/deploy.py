@@ -88,11 +88,15 @@ def next_steps(skill_id: str, profile: str, stage: str) -> str:
             "",
             f"Stack deployed and {manifest} points at the function. Next:",
             "  # upload manifest + interaction models (builds the voice model, about a minute):",
-            f"  (cd infrastructure && ask deploy --profile {profile} --target skill-metadata"
-            " --ignore-hash)",
+            (
+                f"  (cd infrastructure && ask deploy --profile {profile} --target skill-metadata"
+                " --ignore-hash)"
+            ),
             "  # or, manifest only:",
-            f"  ask smapi update-skill-manifest --skill-id {skill_id} --stage development"
-            f' --manifest "file:{manifest}" --profile {profile}',
+            (
+                f"  ask smapi update-skill-manifest --skill-id {skill_id} --stage development"
+                f' --manifest "file:{manifest}" --profile {profile}'
+            ),
             "  # then test it:",
             f"  ask dialog --skill-id {skill_id} --locale en-US --profile {profile}",
             f"(stage {stage}; the skill must be enabled for testing in the developer console once)",
@@ -107,9 +111,20 @@ def _run(command: list[str], env: dict[str, str]) -> None:
 
 def _stack_exists(sam: str, stack: str, region: str, env: dict[str, str]) -> bool:
     result = subprocess.run(
-        [sam, "list", "stack-outputs", "--stack-name", stack, "--region", region, "--output", "json"],
+        [
+            sam,
+            "list",
+            "stack-outputs",
+            "--stack-name",
+            stack,
+            "--region",
+            region,
+            "--output",
+            "json",
+        ],
         capture_output=True,
         text=True,
+        check=False,
         env=env,
         cwd=REPO_ROOT,
     )
@@ -150,7 +165,17 @@ def deploy(args: argparse.Namespace) -> None:
     if not region:
         raise DeployError("no region: set region in samconfig.toml or AWS_REGION")
 
-    _run([args.sam, "build", "--template-file", str(TEMPLATE), "--config-env", config_env(args.stage)], env)
+    _run(
+        [
+            args.sam,
+            "build",
+            "--template-file",
+            str(TEMPLATE),
+            "--config-env",
+            config_env(args.stage),
+        ],
+        env,
+    )
 
     guided = args.guided == "yes" or (
         args.guided == "auto" and not _stack_exists(args.sam, stack, region, env)
@@ -194,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deploy: {error}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as error:
-        print(f"deploy: command failed ({error.returncode}): {shlex.join(error.cmd)}", file=sys.stderr)
+        print(
+            f"deploy: command failed ({error.returncode}): {shlex.join(error.cmd)}", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -65,7 +65,9 @@ class Endpoint:
             if self.ssl_certificate_type is not None:
                 raise PackageError("sslCertificateType applies to HTTPS endpoints only")
         else:
-            raise PackageError(f"endpoint must be a Lambda function ARN or an https:// URL: {self.uri}")
+            raise PackageError(
+                f"endpoint must be a Lambda function ARN or an https:// URL: {self.uri}"
+            )
 
     def as_manifest(self) -> dict[str, str]:
         """The manifest's endpoint object."""
@@ -149,7 +151,9 @@ def assemble(
     for locale in locales:
         shutil.copyfile(model_dir / f"{locale}.json", models_out / f"{locale}.json")
     skill_json = output / "skill.json"
-    skill_json.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    skill_json.write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return skill_json
 
 

@@ -19,7 +19,7 @@ from ask_sdk_core.dispatch_components import (
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_intent_name, get_request_type, get_slot
+from ask_sdk_core.utils import get_request_type, get_slot
 from ask_sdk_model import Response
 
 from skill.coach import Event, EventKind, coach_for
@@ -86,7 +86,8 @@ class LoadProgress(AbstractRequestInterceptor):
         if get_request_type(handler_input) not in CONVERSATION_REQUESTS:
             return
         manager = handler_input.attributes_manager
-        session = manager.session_attributes
+        # A request without a session (Alexa never sends one, a fuzzer might) reads the store.
+        session = manager.session_attributes if handler_input.request_envelope.session else {}
         if _PROGRESS in session:
             progress = progress_from_dict(session[_PROGRESS])
         else:
@@ -185,7 +186,9 @@ class IntentHandler(AbstractRequestHandler):
         return get_request_type(handler_input) == "IntentRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        kind = INTENT_EVENTS.get(get_intent_name(handler_input), EventKind.UNKNOWN)
+        intent = getattr(handler_input.request_envelope.request, "intent", None)
+        name = intent.name if intent is not None else None
+        kind = INTENT_EVENTS.get(name, EventKind.UNKNOWN)
         event = _exercise_event(handler_input) if kind is EventKind.GO_TO else Event(kind)
         return self.responder.respond(handler_input, event)
 

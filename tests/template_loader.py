@@ -53,11 +53,11 @@ CloudFormationLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as a dict; a file that is not a YAML mapping is an error, not an empty dict."""
+    """The template as a dict; a file that is not a YAML mapping is a TypeError, not an empty dict."""
     with path.open(encoding="utf-8") as stream:
-        data = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(stream, Loader=CloudFormationLoader)
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a YAML mapping at the top level")
+        raise TypeError(f"{path}: expected a YAML mapping at the top level")
     return data
 
 

@@ -191,9 +191,12 @@ def _env_names_read(paths: set[Path]) -> set[str]:
                     key = node.args[0]
             elif isinstance(node, ast.Subscript):
                 key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                if env_like.match(key.value):
-                    names.add(key.value)
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and env_like.match(key.value)
+            ):
+                names.add(key.value)
     return names
 
 
@@ -220,7 +223,9 @@ def test_progress_table_matches_the_code(template: dict[str, Any]) -> None:
     assert table["UpdateReplacePolicy"] == "Retain"
     properties = table["Properties"]
     assert properties["KeySchema"] == [{"AttributeName": "user_id", "KeyType": "HASH"}]
-    assert properties["AttributeDefinitions"] == [{"AttributeName": "user_id", "AttributeType": "S"}]
+    assert properties["AttributeDefinitions"] == [
+        {"AttributeName": "user_id", "AttributeType": "S"}
+    ]
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -273,7 +278,7 @@ def test_only_our_skill_can_invoke(function: dict[str, Any]) -> None:
 def test_logs_have_a_retention(template: dict[str, Any], function: dict[str, Any]) -> None:
     groups = resources_of_type(template, "AWS::Logs::LogGroup")
     assert len(groups) == 1
-    (logical_id, group), = groups.items()
+    ((logical_id, group),) = groups.items()
     assert group["Properties"]["RetentionInDays"]
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": logical_id}
 
@@ -329,7 +334,9 @@ def _tool(name: str) -> Path:
     """A tool from .venv-tools; skip locally when absent, fail under CI=true."""
     path = TOOLS_BIN / name
     if not path.exists():
-        message = f"{path} is missing: run `make tools` (creates .venv-tools with SAM CLI, cfn-lint)"
+        message = (
+            f"{path} is missing: run `make tools` (creates .venv-tools with SAM CLI, cfn-lint)"
+        )
         if _in_ci():
             pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
         pytest.skip(message)
@@ -341,7 +348,8 @@ def _offline_env() -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"}
+        if key
+        not in {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"}
     }
     env.update(
         {
@@ -358,6 +366,7 @@ def _offline_env() -> dict[str, str]:
 def _run(command: list[str | Path], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(part) for part in command],
+        check=False,
         cwd=REPO_ROOT,
         env=_offline_env(),
         capture_output=True,
@@ -382,7 +391,9 @@ def built_function(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`sam build` once per session; the function's artefact directory."""
     sam = _tool("sam")
     build_dir = tmp_path_factory.mktemp("sam-build") / "build"
-    result = _run([sam, "build", "--template-file", TEMPLATE, "--build-dir", build_dir], timeout=600)
+    result = _run(
+        [sam, "build", "--template-file", TEMPLATE, "--build-dir", build_dir], timeout=600
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     artefact = build_dir / FUNCTION_ID
     assert artefact.is_dir(), f"sam build produced no {artefact}"
@@ -404,7 +415,9 @@ def test_artefact_ships_the_skill_package_and_its_content(built_function: Path) 
     assert not missing, f"not in the artefact: {sorted(map(str, missing))}"
     for relative in _source_files(package):
         assert (shipped / relative).read_bytes() == (package / relative).read_bytes(), relative
-    content = [path for path in (shipped / "content").rglob("*") if path.suffix in {".yaml", ".json"}]
+    content = [
+        path for path in (shipped / "content").rglob("*") if path.suffix in {".yaml", ".json"}
+    ]
     assert content, "skill/content data files must ship"
 
 
@@ -440,7 +453,10 @@ def _runtime_python() -> str:
     if override:
         return override
     found = shutil.which("python3.12")
-    if found and subprocess.run([found, "-c", ""], capture_output=True).returncode == 0:
+    if (
+        found
+        and subprocess.run([found, "-c", ""], capture_output=True, check=False).returncode == 0
+    ):
         return found
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     candidates = sorted(glob.glob(f"{pyenv_root}/versions/3.12*/bin/python3.12"))
@@ -449,7 +465,7 @@ def _runtime_python() -> str:
 
 def _site_packages() -> str:
     """This venv's site-packages: stands in for the runtime's boto3 (pure Python)."""
-    import boto3  # noqa: PLC0415 - only to locate it
+    import boto3
 
     return str(Path(boto3.__file__).resolve().parent.parent)
 
@@ -512,14 +528,14 @@ def _invoke_built(artefact: Path, extra_env: dict[str, str], tmp_path: Path) -> 
     env = {
         key: value
         for key, value in _offline_env().items()
-        if not key.startswith(("PYTHON", "VIRTUAL_ENV")) and key.lower() not in {
-            "http_proxy", "https_proxy", "all_proxy"
-        }
+        if not key.startswith(("PYTHON", "VIRTUAL_ENV"))
+        and key.lower() not in {"http_proxy", "https_proxy", "all_proxy"}
     }
     env.update({"LOG_LEVEL": "INFO", "PYTHONDONTWRITEBYTECODE": "1", **extra_env})
     result = subprocess.run(
         [_runtime_python(), "-I", "-S", "-B", "-c", _INVOKE, str(artefact), _site_packages()],
         input=json.dumps(_launch_request()),
+        check=False,
         capture_output=True,
         text=True,
         env=env,
@@ -543,7 +559,9 @@ def _assert_spoken_answer(report: dict[str, Any]) -> None:
     assert response["response"].get("shouldEndSession") in (None, False)
 
 
-def test_built_handler_answers_launch_with_local_store(built_function: Path, tmp_path: Path) -> None:
+def test_built_handler_answers_launch_with_local_store(
+    built_function: Path, tmp_path: Path
+) -> None:
     """The artefact imports and answers on its own (progress in a throwaway SQLite file)."""
     report = _invoke_built(
         built_function, {"FOOT_ROUTINE_DB": str(tmp_path / "progress.sqlite3")}, tmp_path
@@ -558,7 +576,7 @@ def test_built_handler_answers_launch_with_the_template_table(
     template: dict[str, Any],
 ) -> None:
     """As deployed: PROGRESS_TABLE set, table created from the template's own definition."""
-    from tests.dynalite_server import dynamodb_client  # noqa: PLC0415
+    from tests.dynalite_server import dynamodb_client
 
     client = dynamodb_client(dynalite_endpoint)
     table = create_table(client, resource(template, TABLE_ID)["Properties"], prefix="built")
