@@ -47,6 +47,27 @@ class EventKind(StrEnum):
     SESSION_ENDED = "session_ended"
 
 
+class Fulfilment(StrEnum):
+    """Whether we can serve a request Alexa is routing without our name (CanFulfill)."""
+
+    YES = "YES"
+    MAYBE = "MAYBE"
+    NO = "NO"
+
+
+# Asked without our name ("Alexa, start my foot routine"), these land in the right place
+# for anyone; moving within a routine only makes sense once one is under way.
+_CAN_FULFILL = {
+    EventKind.START: Fulfilment.YES,
+    EventKind.PROGRESS: Fulfilment.YES,
+    EventKind.LIST: Fulfilment.YES,
+    EventKind.STREAK: Fulfilment.YES,
+    EventKind.DISCLAIMER: Fulfilment.YES,
+    EventKind.NEXT: Fulfilment.MAYBE,
+    EventKind.SKIP: Fulfilment.MAYBE,
+}
+
+
 @dataclass(frozen=True)
 class Event:
     kind: EventKind
@@ -64,6 +85,13 @@ class Reply:
 
 
 Outcome = tuple[Progress, Reply]
+
+
+def can_fulfill(event: Event) -> Fulfilment:
+    """A side-effect-free answer: YES for a known exercise, NO for one we don't have."""
+    if event.kind is EventKind.GO_TO:
+        return Fulfilment.YES if event.exercise else Fulfilment.NO
+    return _CAN_FULFILL.get(event.kind, Fulfilment.NO)
 
 
 class Coach:

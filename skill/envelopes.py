@@ -104,6 +104,13 @@ class Device:
         return self._envelope({"type": "IntentRequest", "dialogState": "COMPLETED",
                                "intent": intent}, now)
 
+    def can_fulfill(self, name: str, slots: dict[str, dict[str, Any]] | None = None,
+                    now: datetime | None = None) -> dict[str, Any]:
+        """Alexa asking, before routing a name-free request, whether we can serve it."""
+        self.session_id = None
+        intent = {"name": name, "confirmationStatus": "NONE", "slots": slots or {}}
+        return self._envelope({"type": "CanFulfillIntentRequest", "intent": intent}, now)
+
     def session_ended(self, reason: str = "USER_INITIATED",
                       now: datetime | None = None) -> dict[str, Any]:
         envelope = self._envelope({"type": "SessionEndedRequest", "reason": reason}, now)

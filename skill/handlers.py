@@ -19,10 +19,17 @@ from ask_sdk_core.dispatch_components import (
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_request_type, get_slot
+from ask_sdk_core.utils import get_request_type
 from ask_sdk_model import Response
+from ask_sdk_model.canfulfill import (
+    CanFulfillIntent,
+    CanFulfillIntentValues,
+    CanFulfillSlot,
+    CanFulfillSlotValues,
+    CanUnderstandSlotValues,
+)
 
-from skill.coach import Event, EventKind, coach_for
+from skill.coach import Event, EventKind, can_fulfill, coach_for
 from skill.progress import Progress, progress_from_dict
 from skill.routine import load_routine
 from skill.speech import Say, to_ssml
@@ -165,7 +172,8 @@ class LaunchHandler(AbstractRequestHandler):
 
 def _exercise_event(handler_input: HandlerInput) -> Event:
     """The spoken exercise name, resolved by Alexa's entity resolution or by our synonyms."""
-    slot = get_slot(handler_input, "exercise")
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    slot = (getattr(intent, "slots", None) or {}).get("exercise")
     spoken = getattr(slot, "value", None)
     resolutions = getattr(slot, "resolutions", None)
     for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
@@ -174,6 +182,12 @@ def _exercise_event(handler_input: HandlerInput) -> Event:
     index = load_routine().find(spoken) if spoken else None
     exercise = load_routine().exercises[index].id if index is not None else None
     return Event(EventKind.GO_TO, exercise=exercise, spoken=spoken)
+
+
+def _event_for(handler_input: HandlerInput) -> Event:
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    kind = INTENT_EVENTS.get(getattr(intent, "name", None), EventKind.UNKNOWN)
+    return _exercise_event(handler_input) if kind is EventKind.GO_TO else Event(kind)
 
 
 class IntentHandler(AbstractRequestHandler):
@@ -186,11 +200,32 @@ class IntentHandler(AbstractRequestHandler):
         return get_request_type(handler_input) == "IntentRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        intent = getattr(handler_input.request_envelope.request, "intent", None)
-        name = intent.name if intent is not None else None
-        kind = INTENT_EVENTS.get(name, EventKind.UNKNOWN)
-        event = _exercise_event(handler_input) if kind is EventKind.GO_TO else Event(kind)
-        return self.responder.respond(handler_input, event)
+        return self.responder.respond(handler_input, _event_for(handler_input))
+
+
+class CanFulfillHandler(AbstractRequestHandler):
+    """Alexa asks, without our name being said, whether we can serve an intent.
+
+    Answered from the intent and slot alone: no progress is read or written.
+    """
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "CanFulfillIntentRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        event = _event_for(handler_input)
+        answer = CanFulfillIntentValues(can_fulfill(event).value)
+        slots = {}
+        if event.kind is EventKind.GO_TO and event.spoken:
+            known = event.exercise is not None
+            slots["exercise"] = CanFulfillSlot(
+                can_understand=CanUnderstandSlotValues.YES if known else CanUnderstandSlotValues.NO,
+                can_fulfill=CanFulfillSlotValues.YES if known else CanFulfillSlotValues.NO,
+            )
+        handler_input.response_builder.set_can_fulfill_intent(
+            CanFulfillIntent(can_fulfill=answer, slots=slots or None)
+        )
+        return handler_input.response_builder.response
 
 
 class SessionEndedHandler(AbstractRequestHandler):
@@ -242,6 +277,7 @@ def request_handlers(responder: Responder) -> list[AbstractRequestHandler]:
     return [
         LaunchHandler(responder),
         IntentHandler(responder),
+        CanFulfillHandler(),
         SessionEndedHandler(responder),
         SkillDisabledHandler(),
     ]

@@ -84,12 +84,16 @@ class MemoryStore(ProgressStore):
 
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
+        self.reads = 0
+        self.writes = 0
 
     def read(self, user_id: str) -> dict[str, Any] | None:
+        self.reads += 1
         item = self.items.get(user_id)
         return json.loads(json.dumps(item)) if item is not None else None
 
     def write(self, user_id: str, item: dict[str, Any], expected_version: int) -> bool:
+        self.writes += 1
         current = self.items.get(user_id, {}).get("version", 0)
         if current != expected_version:
             return False
