@@ -5,6 +5,7 @@ from __future__ import annotations
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
 from skill.handlers import (
     Clock,
@@ -17,9 +18,15 @@ from skill.handlers import (
 )
 
 
-def build_skill(store: AbstractPersistenceAdapter, clock: Clock = utc_now) -> CustomSkill:
-    """A ready skill on the given store; `clock` is injectable so tests control dates."""
-    builder = CustomSkillBuilder(persistence_adapter=store)
+def build_skill(
+    store: AbstractPersistenceAdapter, clock: Clock = utc_now, api_client: ApiClient | None = None
+) -> CustomSkill:
+    """A ready skill on the given store.
+
+    `clock` is injectable so tests control dates. `api_client` reaches Alexa's APIs (the
+    device's time zone, reminders); without one, dates are UTC and reminders unavailable.
+    """
+    builder = CustomSkillBuilder(persistence_adapter=store, api_client=api_client)
     for handler in request_handlers(Responder(clock)):
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgress())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,8 @@ class Console:
     """One simulated device: keeps the session open or closed the way Alexa would."""
 
     def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US") -> None:
+        # The console's envelopes carry no real API token: stay off Alexa's APIs.
+        os.environ.setdefault("ALEXA_API_CALLS", "0")
         from skill.lambda_function import handler
 
         self.handler = handler

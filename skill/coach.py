@@ -163,6 +163,11 @@ class Coach:
         return replace(position, step=min(max(position.step, 0), last_step))
 
     def _streak_line(self, progress: Progress, now: datetime) -> Speech:
+        """Only worth saying from two days in a row, or a second routine in one day,
+        which is what the source recommends (toe walks twice a day)."""
+        today = now.date().isoformat()
+        if progress.history.count(today) >= 2:
+            return (self._say("twice_today"),)
         days = streak(progress.history, now.date())
         if days < 2:
             return ()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
@@ -72,6 +73,7 @@ _PROGRESS = "progress"
 _NEW_PROGRESS = "new_progress"
 _UNAVAILABLE = "progress_unavailable"
 _SAVED = "saved"
+_TIME_ZONE = "time_zone"
 
 
 def utc_now() -> datetime:
@@ -84,6 +86,30 @@ def _locale(handler_input: HandlerInput) -> str:
 
 def _user(handler_input: HandlerInput) -> str:
     return user_ref(user_id_of(handler_input.request_envelope))
+
+
+def _user_time_zone(handler_input: HandlerInput) -> tzinfo:
+    """The device's time zone, so "today" in a streak is the user's today; UTC otherwise.
+
+    Looked up through Alexa's settings API once per session (the answer rides in the
+    session attributes); any failure quietly means UTC.
+    """
+    envelope = handler_input.request_envelope
+    session = handler_input.attributes_manager.session_attributes if envelope.session else {}
+    name = session.get(_TIME_ZONE)
+    if name is None and envelope.context.system.api_access_token:
+        try:
+            # Raises ValueError when the skill was built without an API client.
+            ups = handler_input.service_client_factory.get_ups_service()
+            name = ups.get_system_time_zone(envelope.context.system.device.device_id) or ""
+        except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
+            log.info("time zone lookup failed: %s", type(error).__name__)
+            name = ""
+        session[_TIME_ZONE] = name
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 class LoadProgress(AbstractRequestInterceptor):
@@ -147,7 +173,8 @@ class Responder:
         }
         event = Event(event.kind, event.exercise, event.spoken, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
-        progress, reply = coach_for(_locale(handler_input)).handle(progress, event, self.clock())
+        now = self.clock().astimezone(_user_time_zone(handler_input))
+        progress, reply = coach_for(_locale(handler_input)).handle(progress, event, now)
         manager.request_attributes[_NEW_PROGRESS] = progress
         builder = handler_input.response_builder
         if reply.speech:

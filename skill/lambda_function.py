@@ -13,12 +13,17 @@ from typing import Any
 
 from ask_sdk_model import RequestEnvelope
 
+from skill.api_client import TimedApiClient
 from skill.app import build_skill
 from skill.config import make_store
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
-_skill = build_skill(make_store())
+# ALEXA_API_CALLS=0 keeps the skill off Alexa's APIs (the local console has no real token).
+_api_client = None if os.environ.get("ALEXA_API_CALLS", "1").lower() in ("0", "false") else (
+    TimedApiClient()
+)
+_skill = build_skill(make_store(), api_client=_api_client)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

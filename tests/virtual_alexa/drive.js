@@ -25,6 +25,10 @@
  */
 "use strict";
 
+// aws-sdk v2 (pulled in by virtual-alexa, never used to call AWS here) prints an end-of-support
+// notice on require; it is noise in the test's stderr, so silence it before loading.
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
+
 const fs = require("fs");
 const nock = require("nock");
 const { VirtualAlexa } = require("virtual-alexa");

@@ -1,0 +1,74 @@
+"""Progress on a real DynamoDB-compatible server (dynalite over HTTP on 127.0.0.1).
+
+dynalite validates key types, table names and item sizes like DynamoDB does, so these
+catch what moto lets through. The table comes from template.yaml's ProgressTable.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from skill.envelopes import DEFAULT_USER_ID, Device
+from skill.store_dynamodb import DynamoDbStore
+from tests.conversation import Conversation
+from tests.dynalite_server import dynamodb_client
+from tests.storage import CountingClient, stored_item, template_table, throttled
+
+
+@pytest.fixture
+def dynalite(dynalite_endpoint):
+    client = dynamodb_client(dynalite_endpoint)
+    return client, template_table(client)
+
+
+def _conversation(use_store, client, table, device: Device | None = None, fault=None):
+    from skill import lambda_function
+
+    counting = CountingClient(client, fault)
+    use_store(DynamoDbStore(table, client=counting))
+    return Conversation(lambda_function.handler, device), counting
+
+
+def test_full_routine_with_throttling_on_every_second_write(dynalite, use_store, clock):
+    client, table = dynalite
+
+    def every_second_write(operation: str, count: int):
+        return throttled(operation) if operation == "put_item" and count % 2 == 0 else None
+
+    alexa, counting = _conversation(use_store, client, table, fault=every_second_write)
+    alexa.launch()
+    heard = alexa.say("StartRoutineIntent")
+    while "finished your foot routine" not in heard.text:
+        heard = alexa.say("NextExerciseIntent")
+        assert "went wrong" not in heard.text
+    alexa.say("AMAZON.StopIntent")
+    item = stored_item(client, table, DEFAULT_USER_ID)
+    assert item["history"] == [clock.now.date().isoformat()]
+    assert item["position"] is None and item["done"] == []
+    assert item["heard_disclaimer"] is True
+    assert counting.calls["get_item"] == 1
+
+
+def test_stop_on_one_device_resume_on_another(dynalite, use_store):
+    client, table = dynalite
+    kitchen, _ = _conversation(use_store, client, table, Device(device_id="kitchen"))
+    kitchen.launch()
+    kitchen.say("StartRoutineIntent")
+    kitchen.go_to("ankle circles", "ankle_circles")
+    kitchen.say("NextExerciseIntent")
+    kitchen.say("AMAZON.StopIntent")
+    bedroom, _ = _conversation(use_store, client, table, Device(device_id="bedroom"))
+    bedroom.launch().hears("exercise three, ankle circles")
+    bedroom.say("AMAZON.YesIntent").hears("left foot")
+    item = stored_item(client, table, DEFAULT_USER_ID)
+    assert item["position"] == {"exercise": "ankle_circles", "step": 1}
+
+
+def test_skill_disabled_leaves_no_item(dynalite, use_store):
+    client, table = dynalite
+    alexa, _ = _conversation(use_store, client, table)
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    assert stored_item(client, table, DEFAULT_USER_ID) is not None
+    alexa.send(alexa.device.skill_disabled())
+    assert stored_item(client, table, DEFAULT_USER_ID) is None
