@@ -4,6 +4,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
+VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 
 .PHONY: run test lint serve chat-script clean
 .DEFAULT_GOAL := run
@@ -16,6 +17,10 @@ $(STAMP): pyproject.toml
 
 $(DYNALITE): tests/dynalite/package.json tests/dynalite/package-lock.json
 	npm ci --prefix tests/dynalite --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VIRTUAL_ALEXA): tests/virtual_alexa/package.json tests/virtual_alexa/package-lock.json
+	npm ci --prefix tests/virtual_alexa --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## run: create .venv, install, and start the console on the embedded (SQLite) store
@@ -36,11 +41,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 ## test: install everything the suite needs, then run it (lint included)
-test: $(STAMP) $(DYNALITE) tools
+test: $(STAMP) $(DYNALITE) $(VIRTUAL_ALEXA) tools
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .venv-tools tests/dynalite/node_modules .foot-routine .aws-sam
+	rm -rf $(VENV) .venv-tools tests/dynalite/node_modules tests/virtual_alexa/node_modules .foot-routine .aws-sam
 
 include infrastructure/deploy.mk

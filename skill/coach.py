@@ -14,6 +14,7 @@ from enum import StrEnum
 from functools import cache
 
 from skill.progress import Position, Progress, Question, is_stale, streak
+from skill.reminders import ReminderAction, ReminderJob, ReminderResult, ReminderStatus
 from skill.routine import Routine, load_routine
 from skill.speech import Say, Speech
 from skill.steps import Step, StepBuilder
@@ -21,6 +22,8 @@ from skill.texts import Texts, load_texts
 
 # A half-done routine older than this is restarted rather than resumed mid-way.
 STALE_AFTER_DAYS = 7
+# A declined reminder offer is not repeated for this long.
+REMINDER_OFFER_EVERY_DAYS = 7
 
 
 class EventKind(StrEnum):
@@ -45,6 +48,9 @@ class EventKind(StrEnum):
     NO = "no"
     UNKNOWN = "unknown"
     SESSION_ENDED = "session_ended"
+    SET_REMINDER = "set_reminder"
+    CANCEL_REMINDER = "cancel_reminder"
+    REMINDER_STATUS = "reminder_status"
 
 
 class Fulfilment(StrEnum):
@@ -75,6 +81,8 @@ class Event:
     spoken: str | None = None
     opens_session: bool = False
     progress_unavailable: bool = False
+    time: str | None = None  # "HH:MM" asked for a reminder
+    reminder: ReminderResult | None = None  # what the Reminders API did for this event
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class Reply:
     speech: Speech
     reprompt: Speech = ()
     end_session: bool = False
+    needs_permission: bool = False  # ask the user to allow reminders in the Alexa app
 
 
 Outcome = tuple[Progress, Reply]
@@ -126,6 +135,9 @@ class Coach:
             EventKind.NO: self._no,
             EventKind.UNKNOWN: self._unknown,
             EventKind.SESSION_ENDED: self._session_ended,
+            EventKind.SET_REMINDER: self._set_reminder,
+            EventKind.CANCEL_REMINDER: self._cancel_reminder,
+            EventKind.REMINDER_STATUS: self._reminder_status,
         }
 
     def handle(self, progress: Progress, event: Event, now: datetime) -> Outcome:
@@ -205,6 +217,8 @@ class Coach:
             return (self._say("offer_resume"),), (self._say("offer_resume_reprompt", name=name),)
         if question is Question.RESTART:
             return (self._say("offer_restart"),), (self._say("offer_restart_reprompt"),)
+        if question is Question.REMINDER:
+            return (self._say("reminder_offer"),), (self._say("reminder_offer_reprompt"),)
         return (self._say("offer_start"),), (self._say("offer_start_reprompt"),)
 
     def _context(self, progress: Progress, lead: Speech) -> Outcome:
@@ -243,9 +257,18 @@ class Coach:
             *((self._say("finished_done", done=self.texts.join(done)),) if done else ()),
             *self._streak_line(progress, now),
             self._say("finished_advice"),
-            self._say("finished_prompt"),
         )
-        return progress, Reply(speech, (self._say("finished_prompt"),))
+        if self._may_offer_reminder(progress, now):
+            return self._ask(progress, Question.REMINDER, speech)
+        return self._context(progress, speech)
+
+    def _may_offer_reminder(self, progress: Progress, now: datetime) -> bool:
+        if progress.reminder_id:
+            return False
+        if progress.reminder_offered_on is None:
+            return True
+        offered = datetime.fromisoformat(progress.reminder_offered_on).date()
+        return (now.date() - offered).days >= REMINDER_OFFER_EVERY_DAYS
 
     def _advance(self, progress: Progress, position: Position, now: datetime) -> Outcome:
         """Move to the next exercise's start, or finish after the last one."""
@@ -430,6 +453,8 @@ class Coach:
             return self._enter(progress, position, now)
         if progress.question in (Question.START, Question.RESTART):
             return self._begin(replace(progress, question=None), now)
+        if progress.question is Question.REMINDER:
+            return self._set_reminder(replace(progress, question=None), event, now)
         if position and progress.briefed:
             return self._next(progress, event, now)
         return self._unknown(progress, event, now)
@@ -439,12 +464,70 @@ class Coach:
             return self._ask(progress, Question.RESTART, ())
         if progress.question in (Question.START, Question.RESTART):
             return self._stop(progress, event, now)
+        if progress.question is Question.REMINDER:
+            declined = replace(progress, question=None, reminder_offered_on=now.date().isoformat())
+            return self._context(declined, (self._say("reminder_declined"),))
         return self._context(progress, (self._say("okay"),))
 
     def _unknown(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         position = progress.position
         key = "fallback_exercising" if position and progress.briefed else "fallback"
         return self._context(progress, (self._say(key),))
+
+    def reminder_job(self, progress: Progress, event: Event) -> ReminderJob | None:
+        """The Reminders API call this event needs, if any; the edge performs it and
+        hands the result back in `event.reminder`."""
+        current = progress.reminder_id
+        if event.kind is EventKind.SET_REMINDER or (
+            event.kind in (EventKind.YES, EventKind.NEXT) and progress.question is Question.REMINDER
+        ):
+            return ReminderJob(ReminderAction.SET, event.time, current)
+        if event.kind is EventKind.CANCEL_REMINDER and current:
+            return ReminderJob(ReminderAction.CANCEL, reminder_id=current)
+        if event.kind is EventKind.REMINDER_STATUS and current:
+            return ReminderJob(ReminderAction.CHECK, reminder_id=current)
+        return None
+
+    def _clock(self, time: str) -> str:
+        hour, minute = (int(part) for part in time.split(":"))
+        period = self.texts.line("am" if hour < 12 else "pm")
+        key = "clock_on_the_hour" if minute == 0 else "clock_time"
+        return self.texts.line(key, hour=(hour % 12) or 12, minutes=f"{minute:02d}", period=period)
+
+    def _reminder_trouble(self, progress: Progress, event: Event, result: ReminderResult) -> Outcome:
+        if result.status is ReminderStatus.NO_PERMISSION:
+            progress, reply = self._answer(progress, event, (self._say("reminder_permission"),))
+            return progress, replace(reply, needs_permission=True)
+        return self._answer(progress, event, (self._say(f"reminder_{result.status.value}"),))
+
+    def _set_reminder(self, progress: Progress, event: Event, now: datetime) -> Outcome:
+        result = event.reminder or ReminderResult(ReminderStatus.UNAVAILABLE)
+        progress = replace(progress, question=None)
+        if result.status is not ReminderStatus.OK or not result.time:
+            return self._reminder_trouble(progress, event, result)
+        progress = replace(progress, reminder_id=result.reminder_id, reminder_time=result.time)
+        return self._answer(progress, event, (self._say("reminder_set",
+                                                        time=self._clock(result.time)),))
+
+    def _cancel_reminder(self, progress: Progress, event: Event, now: datetime) -> Outcome:
+        if not progress.reminder_id:
+            return self._answer(progress, event, (self._say("reminder_none"),))
+        result = event.reminder or ReminderResult(ReminderStatus.UNAVAILABLE)
+        if result.status is not ReminderStatus.OK:
+            return self._reminder_trouble(progress, event, result)
+        progress = replace(progress, reminder_id=None, reminder_time=None)
+        return self._answer(progress, event, (self._say("reminder_cancelled"),))
+
+    def _reminder_status(self, progress: Progress, event: Event, now: datetime) -> Outcome:
+        result = event.reminder
+        if not progress.reminder_id or (result and result.status is ReminderStatus.GONE):
+            progress = replace(progress, reminder_id=None, reminder_time=None)
+            return self._answer(progress, event, (self._say("reminder_none"),))
+        if result is None or result.status is not ReminderStatus.OK:
+            return self._reminder_trouble(progress, event,
+                                          result or ReminderResult(ReminderStatus.UNAVAILABLE))
+        time = self._clock(progress.reminder_time or "00:00")
+        return self._answer(progress, event, (self._say("reminder_at", time=time),))
 
     def _session_ended(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         return replace(progress, question=None, paused=False), Reply((), end_session=True)

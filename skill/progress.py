@@ -25,6 +25,7 @@ class Question(StrEnum):
     START = "start"
     RESUME = "resume"
     RESTART = "restart"
+    REMINDER = "reminder"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Progress:
     heard_disclaimer: bool = False
     updated_at: str | None = None
     version: int = 0
+    reminder_id: str | None = None
+    reminder_time: str | None = None
+    reminder_offered_on: str | None = None
     # Kept only for the current session.
     briefed: bool = False
     paused: bool = False
@@ -60,6 +64,9 @@ class Progress:
             "heard_disclaimer": self.heard_disclaimer,
             "updated_at": self.updated_at,
             "version": self.version,
+            "reminder_id": self.reminder_id,
+            "reminder_time": self.reminder_time,
+            "reminder_offered_on": self.reminder_offered_on,
         }
 
     def fingerprint(self) -> str:
@@ -102,6 +109,10 @@ def _position_from(raw: Any) -> Position | None:
     return Position(raw["exercise"], int(step) if isinstance(step, int | float) else 0)
 
 
+def _text(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) else None
+
+
 def _strings(raw: Any) -> tuple[str, ...]:
     return tuple(item for item in raw if isinstance(item, str)) if isinstance(raw, list) else ()
 
@@ -116,8 +127,11 @@ def progress_from_dict(raw: Any) -> Progress:
         done=_strings(raw.get("done")),
         history=_strings(raw.get("history")),
         heard_disclaimer=bool(raw.get("heard_disclaimer", False)),
-        updated_at=raw.get("updated_at") if isinstance(raw.get("updated_at"), str) else None,
+        updated_at=_text(raw.get("updated_at")),
         version=raw["version"] if isinstance(raw.get("version"), int) else 0,
+        reminder_id=_text(raw.get("reminder_id")),
+        reminder_time=_text(raw.get("reminder_time")),
+        reminder_offered_on=_text(raw.get("reminder_offered_on")),
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),

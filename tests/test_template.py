@@ -513,7 +513,7 @@ def _launch_request() -> dict[str, Any]:
                 "application": application,
                 "user": user,
                 "device": {"deviceId": "amzn1.ask.device.BUILD-TEST", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
+                "apiEndpoint": "http://127.0.0.1:9",  # never the real API from a test
             }
         },
         "request": {
