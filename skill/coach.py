@@ -258,7 +258,7 @@ class Coach:
             *self._streak_line(progress, now),
             self._say("finished_advice"),
         )
-        if self._may_offer_reminder(progress, now):
+        if done and self._may_offer_reminder(progress, now):
             return self._ask(progress, Question.REMINDER, speech)
         return self._context(progress, speech)
 
@@ -314,7 +314,9 @@ class Coach:
         return self._enter(progress, position, now, lead)
 
     def _next(self, progress: Progress, event: Event, now: datetime) -> Outcome:
-        if progress.question:
+        if progress.question is Question.REMINDER:
+            progress = replace(progress, question=None)  # "next" is not a yes to a reminder
+        elif progress.question:
             return self._yes(progress, event, now)
         position = progress.position
         if position is None:
@@ -479,7 +481,7 @@ class Coach:
         hands the result back in `event.reminder`."""
         current = progress.reminder_id
         if event.kind is EventKind.SET_REMINDER or (
-            event.kind in (EventKind.YES, EventKind.NEXT) and progress.question is Question.REMINDER
+            event.kind is EventKind.YES and progress.question is Question.REMINDER
         ):
             return ReminderJob(ReminderAction.SET, event.time, current)
         if event.kind is EventKind.CANCEL_REMINDER and current:

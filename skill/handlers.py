@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,9 +30,12 @@ from ask_sdk_model.canfulfill import (
     CanFulfillSlotValues,
     CanUnderstandSlotValues,
 )
+from ask_sdk_model.ui import AskForPermissionsConsentCard
 
+from skill import reminders
 from skill.coach import Event, EventKind, can_fulfill, coach_for
 from skill.progress import Progress, progress_from_dict
+from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
 from skill.speech import Say, to_ssml
 from skill.store import StoreError, user_id_of, user_ref
@@ -64,6 +68,9 @@ INTENT_EVENTS: dict[str, EventKind] = {
     "AMAZON.CancelIntent": EventKind.STOP,
     "AMAZON.NavigateHomeIntent": EventKind.STOP,
     "AMAZON.FallbackIntent": EventKind.UNKNOWN,
+    "SetReminderIntent": EventKind.SET_REMINDER,
+    "CancelReminderIntent": EventKind.CANCEL_REMINDER,
+    "ReminderStatusIntent": EventKind.REMINDER_STATUS,
 }
 
 # Request kinds that read or change progress; skill events and the like do not.
@@ -171,12 +178,20 @@ class Responder:
             "opens_session": bool(session and session.new),
             "progress_unavailable": bool(manager.request_attributes.get(_UNAVAILABLE)),
         }
-        event = Event(event.kind, event.exercise, event.spoken, **event_fields)
+        event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
         now = self.clock().astimezone(_user_time_zone(handler_input))
-        progress, reply = coach_for(_locale(handler_input)).handle(progress, event, now)
+        coach = coach_for(_locale(handler_input))
+        job = coach.reminder_job(progress, event)
+        if job is not None:
+            text = coach.texts.line("reminder_text")
+            result = reminders.perform(job, handler_input, now, coach.texts.locale, text)
+            event = replace(event, reminder=result)
+        progress, reply = coach.handle(progress, event, now)
         manager.request_attributes[_NEW_PROGRESS] = progress
         builder = handler_input.response_builder
+        if reply.needs_permission:
+            builder.set_card(AskForPermissionsConsentCard(permissions=[REMINDERS_PERMISSION]))
         if reply.speech:
             builder.speak(to_ssml(reply.speech))
         if reply.end_session:
@@ -201,7 +216,7 @@ def _exercise_event(handler_input: HandlerInput) -> Event:
     """The spoken exercise name, resolved by Alexa's entity resolution or by our synonyms."""
     intent = getattr(handler_input.request_envelope.request, "intent", None)
     slot = (getattr(intent, "slots", None) or {}).get("exercise")
-    spoken = getattr(slot, "value", None)
+    spoken = _slot_value(handler_input, "exercise")
     resolutions = getattr(slot, "resolutions", None)
     for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
         if authority.status.code.value == "ER_SUCCESS_MATCH" and authority.values:
@@ -211,10 +226,20 @@ def _exercise_event(handler_input: HandlerInput) -> Event:
     return Event(EventKind.GO_TO, exercise=exercise, spoken=spoken)
 
 
+def _slot_value(handler_input: HandlerInput, name: str) -> str | None:
+    intent = getattr(handler_input.request_envelope.request, "intent", None)
+    slot = (getattr(intent, "slots", None) or {}).get(name)
+    return getattr(slot, "value", None)
+
+
 def _event_for(handler_input: HandlerInput) -> Event:
     intent = getattr(handler_input.request_envelope.request, "intent", None)
     kind = INTENT_EVENTS.get(getattr(intent, "name", None), EventKind.UNKNOWN)
-    return _exercise_event(handler_input) if kind is EventKind.GO_TO else Event(kind)
+    if kind is EventKind.GO_TO:
+        return _exercise_event(handler_input)
+    if kind is EventKind.SET_REMINDER:
+        return Event(kind, time=parse_time_slot(_slot_value(handler_input, "time")))
+    return Event(kind)
 
 
 class IntentHandler(AbstractRequestHandler):
