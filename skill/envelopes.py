@@ -52,6 +52,8 @@ class Device:
     interfaces: dict[str, Any] = field(default_factory=dict)
     session_id: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    api_endpoint: str = "https://api.amazonalexa.com"
+    consent_token: str | None = None  # set once the user granted a permission
 
     def _envelope(self, request: dict[str, Any], now: datetime | None) -> dict[str, Any]:
         new = self.session_id is None
@@ -59,7 +61,9 @@ class Device:
             self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
             self.attributes = {}
         application = {"applicationId": self.skill_id}
-        user = {"userId": self.user_id}
+        user: dict[str, Any] = {"userId": self.user_id}
+        if self.consent_token:
+            user["permissions"] = {"consentToken": self.consent_token}
         request = {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
             "timestamp": _timestamp(now),
@@ -85,7 +89,7 @@ class Device:
                         "deviceId": self.device_id,
                         "supportedInterfaces": self.interfaces,
                     },
-                    "apiEndpoint": "https://api.amazonalexa.com",
+                    "apiEndpoint": self.api_endpoint,
                     "apiAccessToken": "local-access-token",
                 }
             },

@@ -1,0 +1,153 @@
+"""Daily reminders end to end: the real ASK service client against a fake Reminders API."""
+
+from __future__ import annotations
+
+import pytest
+
+from skill import lambda_function
+from skill.api_client import TimedApiClient
+from skill.app import build_skill
+from skill.envelopes import Device
+from tests.conversation import Conversation
+from tests.fake_alexa_api import alexa_api  # noqa: F401 - fixture
+
+GRANTED = "consent-token-for-reminders"
+
+
+@pytest.fixture
+def skill_with_api(monkeypatch, store, clock):
+    monkeypatch.setattr(lambda_function, "_skill",
+                        build_skill(store, clock, api_client=TimedApiClient(timeout=2)))
+
+
+@pytest.fixture
+def alexa(skill_with_api, alexa_api):  # noqa: F811 - pytest fixture injection
+    def talk(consent: str | None = GRANTED) -> Conversation:
+        device = Device(api_endpoint=alexa_api.url, consent_token=consent)
+        return Conversation(lambda_function.handler, device)
+
+    return talk
+
+
+def time_slot(value: str) -> dict:
+    return {"time": {"name": "time", "value": value, "confirmationStatus": "NONE"}}
+
+
+def set_reminder(conversation: Conversation, value: str):
+    return conversation.send(conversation.device.intent("SetReminderIntent", time_slot(value)))
+
+
+def test_set_sends_a_daily_reminder_in_the_users_time_zone(alexa, alexa_api, clock):  # noqa: F811
+    conversation = alexa()
+    conversation.launch()
+    heard = set_reminder(conversation, "08:00")
+    heard.hears("remind you every day at 8 AM")
+    [call] = alexa_api.reminder_calls()
+    assert call.method == "POST" and call.headers["Authorization"].startswith("Bearer ")
+    trigger = call.body["trigger"]
+    assert trigger["type"] == "SCHEDULED_ABSOLUTE"
+    assert trigger["timeZoneId"] == "Europe/London"
+    assert trigger["recurrence"]["recurrenceRules"] == [
+        "FREQ=DAILY;BYHOUR=8;BYMINUTE=0;BYSECOND=0"]
+    assert trigger["scheduledTime"].startswith("2026-11-25T08:00:00")  # 8 am has passed today
+    assert call.body["alertInfo"]["spokenInfo"]["content"] == [
+        {"locale": "en-US", "text": "Time for your foot routine. Just say, Alexa, open foot routine."}]
+    assert call.body["pushNotification"] == {"status": "ENABLED"}
+
+
+def test_move_query_and_cancel(alexa, alexa_api, store):  # noqa: F811
+    conversation = alexa()
+    conversation.launch()
+    set_reminder(conversation, "08:00")
+    set_reminder(conversation, "19:30").hears("7:30 PM")
+    token = next(iter(alexa_api.reminders))
+    assert [c.method for c in alexa_api.reminder_calls()] == ["POST", "PUT"]
+    assert alexa_api.reminders[token]["trigger"]["recurrence"]["recurrenceRules"] == [
+        "FREQ=DAILY;BYHOUR=19;BYMINUTE=30;BYSECOND=0"]
+    conversation.say("ReminderStatusIntent").hears("daily reminder at 7:30 PM")
+    conversation.say("CancelReminderIntent").hears("cancelled")
+    assert alexa_api.reminders == {}
+    conversation.say("ReminderStatusIntent").hears("don't have a daily reminder")
+    assert store.read(Device().user_id)["reminder_id"] is None
+
+
+def test_offer_after_the_routine_and_yes_sets_it_at_this_time(alexa, alexa_api, clock):  # noqa: F811
+    conversation = alexa()
+    conversation.launch()
+    conversation.say("StartRoutineIntent")
+    heard = conversation.say("NextExerciseIntent")
+    while "finished your foot routine" not in heard.text:
+        heard = conversation.say("NextExerciseIntent")
+    heard.hears("remind you every day at this time?")
+    conversation.say("AMAZON.YesIntent").hears("every day at 8 AM")  # clock: 08:00 UTC = London
+
+
+def test_declined_offer_waits_a_week(alexa, clock):
+    def finish(conversation: Conversation):
+        conversation.launch()
+        conversation.say("StartRoutineIntent")
+        conversation.go_to("pencil pickups", "toe_pencil_pickups")
+        conversation.say("NextExerciseIntent")
+        conversation.say("NextExerciseIntent")
+        return conversation.say("NextExerciseIntent")
+
+    first = alexa()
+    finish(first).hears("remind you every day")
+    first.say("AMAZON.NoIntent").hears("no problem")
+    clock.advance(days=1)
+    assert "remind you" not in finish(alexa()).text
+    clock.advance(days=7)
+    finish(alexa()).hears("remind you every day")
+
+
+def test_without_permission_a_consent_card_is_sent(alexa, alexa_api):  # noqa: F811
+    conversation = alexa(consent=None)
+    conversation.launch()
+    heard = set_reminder(conversation, "08:00")
+    heard.hears("need your permission")
+    assert heard.body["card"] == {"type": "AskForPermissionsConsent",
+                                  "permissions": ["alexa::alerts:reminders:skill:readwrite"]}
+    assert alexa_api.reminder_calls() == []
+
+
+@pytest.mark.parametrize(
+    "status,phrase",
+    [(401, "need your permission"), (403, "aren't available on this device"),
+     (429, "busy right now"), (500, "couldn't reach the reminder service"),
+     (503, "couldn't reach the reminder service")],
+)
+def test_api_errors_get_a_clear_answer_and_lose_nothing(alexa, alexa_api, store, status, phrase):  # noqa: F811
+    conversation = alexa()
+    conversation.launch()
+    conversation.say("StartRoutineIntent")
+    conversation.go_to("ankle circles", "ankle_circles")
+    alexa_api.fail_with = status
+    heard = set_reminder(conversation, "08:00")
+    heard.hears(phrase)
+    assert not heard.ended
+    item = store.read(Device().user_id)
+    assert item["position"] == {"exercise": "ankle_circles", "step": 0}
+    assert item["reminder_id"] is None
+
+
+def test_one_shot_cancel_answers_and_ends(alexa, alexa_api):  # noqa: F811
+    conversation = alexa()
+    conversation.launch()
+    set_reminder(conversation, "MO").hears("9 AM")
+    conversation.say("AMAZON.StopIntent")
+    heard = alexa().say("CancelReminderIntent")
+    heard.hears("cancelled")
+    assert heard.ended
+
+
+def test_time_zone_comes_from_the_settings_api(alexa, alexa_api, store, clock):  # noqa: F811
+    alexa_api.time_zone = "Pacific/Honolulu"  # 08:00 UTC on the 24th is 22:00 on the 23rd
+    conversation = alexa()
+    conversation.launch()
+    conversation.say("StartRoutineIntent")
+    conversation.go_to("pencil pickups", "toe_pencil_pickups")
+    for _ in range(3):
+        conversation.say("NextExerciseIntent")
+    assert store.read(Device().user_id)["history"] == ["2026-11-23"]
+    settings_calls = [c for c in alexa_api.requests if "settings" in c.path]
+    assert len(settings_calls) == 1
