@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,3 +92,21 @@ def full_routine(handler: Handler, device: Device) -> list[Turn]:
 def replay(handler: Handler, device: Device, kinds: Iterable[str]) -> list[Turn]:
     """Send the same request kinds to another skill (a baseline), in the same order."""
     return [send(handler, device, kind) for kind in kinds]
+
+
+@contextmanager
+def lambda_handler_on(skill: Any) -> Iterator[Handler]:
+    """`skill.lambda_function.handler` answering with `skill` (another store) for a while.
+
+    The same swap tests/conftest.py's `use_store` makes: the measured code path stays the
+    real Lambda entry point, only the store behind it changes. Imported lazily so the memory
+    child, which imports this module, does not load our skill when measuring the baseline.
+    """
+    from skill import lambda_function
+
+    previous = lambda_function._skill
+    lambda_function._skill = skill
+    try:
+        yield lambda_function.handler
+    finally:
+        lambda_function._skill = previous

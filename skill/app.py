@@ -27,7 +27,7 @@ def build_skill(
     device's time zone, reminders); without one, dates are UTC and reminders unavailable.
     """
     builder = CustomSkillBuilder(persistence_adapter=store, api_client=api_client)
-    for handler in request_handlers(Responder(clock)):
+    for handler in request_handlers(Responder(clock, look_up_time_zone=api_client is not None)):
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgress())
     builder.add_global_response_interceptor(SaveProgress())

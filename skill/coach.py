@@ -86,11 +86,35 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Card:
+    """Written instructions for the Alexa app, so a user can read what they just heard."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a device with a screen shows during an exercise turn."""
+
+    name: str
+    position: str
+    progress_percent: int
+    step_text: str
+    equipment: str
+    countdown_seconds: int
+    next_label: str
+    repeat_label: str
+
+
+@dataclass(frozen=True)
 class Reply:
     speech: Speech
     reprompt: Speech = ()
     end_session: bool = False
     needs_permission: bool = False  # ask the user to allow reminders in the Alexa app
+    card: Card | None = None
+    screen: Screen | None = None
 
 
 Outcome = tuple[Progress, Reply]
@@ -112,6 +136,9 @@ class Coach:
         builder = StepBuilder(routine, texts)
         self.steps: dict[str, tuple[Step, ...]] = {
             exercise.id: builder.build(index) for index, exercise in enumerate(routine.exercises)
+        }
+        self.written: dict[str, str] = {
+            exercise.id: builder.written(index) for index, exercise in enumerate(routine.exercises)
         }
         self._handlers: dict[EventKind, Callable[[Progress, Event, datetime], Outcome]] = {
             EventKind.LAUNCH: self._launch,
@@ -190,10 +217,11 @@ class Coach:
     ) -> Outcome:
         """Speak a step. Whenever a routine starts in a session, the disclaimer comes first."""
         speech: Speech = ()
+        first_time = not progress.heard_disclaimer
         if not progress.briefed:
-            key = "disclaimer_short" if progress.heard_disclaimer else "disclaimer_full"
-            speech = (self._say(key),)
+            speech = (self._say("disclaimer_full" if first_time else "disclaimer_short"),)
         step = self.steps[position.exercise][position.step]
+        card, screen = self._written_forms(position, step, with_disclaimer=first_time)
         moved = position != progress.position
         progress = replace(
             progress,
@@ -205,7 +233,35 @@ class Coach:
             question=None,
             updated_at=now.isoformat() if moved else progress.updated_at,
         )
-        return progress, Reply(speech + lead + step.speech, step.reprompt)
+        reply = Reply(speech + lead + step.speech, step.reprompt, card=card, screen=screen)
+        return progress, reply
+
+    def _written_forms(self, position: Position, step: Step, with_disclaimer: bool
+                       ) -> tuple[Card, Screen]:
+        """The card and screen for an exercise turn; the first ever card carries the
+        disclaimer too, so it can be read as well as heard."""
+        index = self._index(position)
+        exercise = self.routine.exercises[index]
+        total = len(self.routine.exercises)
+        text = self.written[exercise.id]
+        if with_disclaimer:
+            text = f"{self.texts.line('disclaimer_full')}\n\n{text}"
+        card = Card(self.texts.line("card_title", number=index + 1, total=total,
+                                    name=exercise.name.capitalize()), text)
+        steps = len(self.steps[exercise.id])
+        done_fraction = (index + position.step / steps) / total
+        screen = Screen(
+            name=exercise.name.capitalize(),
+            position=self.texts.line("screen_position", number=index + 1, total=total),
+            progress_percent=round(100 * done_fraction),
+            step_text=step.display,
+            equipment=self.texts.join(list(exercise.equipment))
+            or self.texts.line("screen_no_equipment"),
+            countdown_seconds=round(step.seconds),
+            next_label=self.texts.line("screen_next"),
+            repeat_label=self.texts.line("screen_repeat"),
+        )
+        return card, screen
 
     def _ask(self, progress: Progress, question: Question, speech: Speech) -> Outcome:
         prompt, reprompt = self._question_prompts(progress, question)

@@ -115,6 +115,13 @@ class Device:
         intent = {"name": name, "confirmationStatus": "NONE", "slots": slots or {}}
         return self._envelope({"type": "CanFulfillIntentRequest", "intent": intent}, now)
 
+    def touch(self, *arguments: str, now: datetime | None = None) -> dict[str, Any]:
+        """A button press on an APL screen, sent as Alexa.Presentation.APL.UserEvent."""
+        return self._envelope({"type": "Alexa.Presentation.APL.UserEvent",
+                               "token": "exercise", "arguments": list(arguments),
+                               "source": {"type": "TouchWrapper", "handler": "Press",
+                                          "id": f"{arguments[0]}Button"}}, now)
+
     def session_ended(self, reason: str = "USER_INITIATED",
                       now: datetime | None = None) -> dict[str, Any]:
         envelope = self._envelope({"type": "SessionEndedRequest", "reason": reason}, now)

@@ -32,7 +32,7 @@ from ask_sdk_model.canfulfill import (
 )
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from skill import reminders
+from skill import reminders, screens
 from skill.coach import Event, EventKind, can_fulfill, coach_for
 from skill.progress import Progress, progress_from_dict
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
@@ -74,7 +74,11 @@ INTENT_EVENTS: dict[str, EventKind] = {
 }
 
 # Request kinds that read or change progress; skill events and the like do not.
-CONVERSATION_REQUESTS = frozenset({"LaunchRequest", "IntentRequest", "SessionEndedRequest"})
+CONVERSATION_REQUESTS = frozenset(
+    {"LaunchRequest", "IntentRequest", "SessionEndedRequest", "Alexa.Presentation.APL.UserEvent"}
+)
+# Buttons on the screen do what the same words would.
+BUTTON_EVENTS = {"next": EventKind.NEXT, "repeat": EventKind.REPEAT}
 
 _PROGRESS = "progress"
 _NEW_PROGRESS = "new_progress"
@@ -95,7 +99,7 @@ def _user(handler_input: HandlerInput) -> str:
     return user_ref(user_id_of(handler_input.request_envelope))
 
 
-def _user_time_zone(handler_input: HandlerInput) -> tzinfo:
+def _user_time_zone(handler_input: HandlerInput, look_up: bool) -> tzinfo:
     """The device's time zone, so "today" in a streak is the user's today; UTC otherwise.
 
     Looked up through Alexa's settings API once per session (the answer rides in the
@@ -104,9 +108,8 @@ def _user_time_zone(handler_input: HandlerInput) -> tzinfo:
     envelope = handler_input.request_envelope
     session = handler_input.attributes_manager.session_attributes if envelope.session else {}
     name = session.get(_TIME_ZONE)
-    if name is None and envelope.context.system.api_access_token:
+    if name is None and look_up and envelope.context.system.api_access_token:
         try:
-            # Raises ValueError when the skill was built without an API client.
             ups = handler_input.service_client_factory.get_ups_service()
             name = ups.get_system_time_zone(envelope.context.system.device.device_id) or ""
         except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
@@ -168,8 +171,9 @@ class SaveProgress(AbstractResponseInterceptor):
 class Responder:
     """Runs one event through the coach and turns its reply into an Alexa response."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, look_up_time_zone: bool = False) -> None:
         self.clock = clock
+        self.look_up_time_zone = look_up_time_zone
 
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
         manager = handler_input.attributes_manager
@@ -180,7 +184,7 @@ class Responder:
         }
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
-        now = self.clock().astimezone(_user_time_zone(handler_input))
+        now = self.clock().astimezone(_user_time_zone(handler_input, self.look_up_time_zone))
         coach = coach_for(_locale(handler_input))
         job = coach.reminder_job(progress, event)
         if job is not None:
@@ -192,6 +196,10 @@ class Responder:
         builder = handler_input.response_builder
         if reply.needs_permission:
             builder.set_card(AskForPermissionsConsentCard(permissions=[REMINDERS_PERMISSION]))
+        elif reply.card:
+            builder.set_card(screens.simple_card(reply.card))
+        if reply.screen and screens.supports_apl(handler_input.request_envelope):
+            builder.add_directive(screens.render_directive(reply.screen))
         if reply.speech:
             builder.speak(to_ssml(reply.speech))
         if reply.end_session:
@@ -253,6 +261,21 @@ class IntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return self.responder.respond(handler_input, _event_for(handler_input))
+
+
+class ScreenButtonHandler(AbstractRequestHandler):
+    """A touch on the exercise screen's Next or Repeat button."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "Alexa.Presentation.APL.UserEvent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        arguments = getattr(handler_input.request_envelope.request, "arguments", None) or [None]
+        kind = BUTTON_EVENTS.get(arguments[0], EventKind.UNKNOWN)
+        return self.responder.respond(handler_input, Event(kind))
 
 
 class CanFulfillHandler(AbstractRequestHandler):
@@ -329,6 +352,7 @@ def request_handlers(responder: Responder) -> list[AbstractRequestHandler]:
     return [
         LaunchHandler(responder),
         IntentHandler(responder),
+        ScreenButtonHandler(responder),
         CanFulfillHandler(),
         SessionEndedHandler(responder),
         SkillDisabledHandler(),

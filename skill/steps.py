@@ -23,10 +23,13 @@ MIDWAY_CUE_AFTER_SECONDS = 10
 
 @dataclass(frozen=True)
 class Step:
-    """One turn of an exercise: what is said, and what to say if the user goes quiet."""
+    """One turn of an exercise: what is said, what to say if the user goes quiet, and
+    what a screen shows meanwhile (the written form and how long the turn runs)."""
 
     speech: Speech
     reprompt: Speech
+    display: str = ""
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,41 @@ class StepBuilder:
             for block in turn:
                 speech.extend(self._block(block, sides_seen))
             ending, reprompt = self._turn_end(index, exercise, last=number == len(turns))
-            steps.append(Step(tuple(speech) + ending, reprompt))
+            display = " ".join(self._written_set(block.exercise_set) for block in turn
+                               if block.first == 1) or self._written_set(turn[0].exercise_set)
+            seconds = sum(
+                (block.last - block.first + 1)
+                * _rep_seconds(block.exercise_set, self.routine.cue_seconds)
+                for block in turn
+            )
+            steps.append(Step(tuple(speech) + ending, reprompt, display, seconds))
         return tuple(steps)
+
+    def written(self, index: int) -> str:
+        """The whole exercise as text, for the card in the Alexa app."""
+        exercise = self.routine.exercises[index]
+        line = self.texts.line
+        parts = [exercise.benefit]
+        if exercise.equipment:
+            parts.append(line("equipment", items=self.texts.join(list(exercise.equipment))))
+        parts.append(exercise.setup)
+        parts.extend(self._written_set(exercise_set) for exercise_set in exercise.sets)
+        parts.extend(exercise.cautions)
+        if exercise.advice:
+            parts.append(exercise.advice)
+        return "\n".join(parts)
+
+    def _written_set(self, exercise_set: ExerciseSet) -> str:
+        line = self.texts.line
+        if exercise_set.counted:
+            how = line("written_counted", reps=exercise_set.reps)
+        else:
+            how = line("written_timed", reps=exercise_set.reps, hold=f"{exercise_set.hold:g}",
+                       rest=f"{exercise_set.rest:g}")
+        text = f"{exercise_set.instruction} {how}"
+        if exercise_set.side:
+            return line(f"written_side_{exercise_set.side}", text=text)
+        return text
 
     def _intro(self, index: int, exercise: Exercise) -> Step:
         line = self.texts.line
@@ -126,7 +162,7 @@ class StepBuilder:
         if exercise.advice:
             speech.append(Say(exercise.advice))
         speech.append(Say(line("intro_end")))
-        return Step(tuple(speech), (Say(line("intro_reprompt")),))
+        return Step(tuple(speech), (Say(line("intro_reprompt")),), exercise.setup)
 
     def _block(self, block: _Block, sides_seen: list[str]) -> list[Segment]:
         exercise_set = block.exercise_set

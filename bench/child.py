@@ -1,0 +1,91 @@
+"""Entry points of the benchmark's child processes (`python -m bench.child ...`).
+
+Why a separate process per measurement: a cold start, a peak RSS and a server under load
+are only honest in a process that loaded nothing else. So this module imports only the
+standard library at the top; each command imports what it measures, and nothing more.
+
+    cold   ours|hello EVENT.json       import the Lambda module, answer one event, print timings
+    memory ours|hello KINDS.json       answer a whole dialogue, print the peak RSS
+    serve  on|off PORT PKI_DIR DB      the production server (waitress, 2 threads)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HELLO_TABLE_ENV = "BENCH_HELLO_TABLE"
+SERVER_THREADS = 2
+
+
+def lambda_handler(kind: str) -> Any:
+    """Import and build the skill under test the way Lambda would load it."""
+    if kind == "ours":
+        from skill.lambda_function import handler
+
+        return handler
+    if kind == "hello":
+        from bench.baselines import sample_lambda_handler
+
+        return sample_lambda_handler(os.environ[HELLO_TABLE_ENV])
+    raise SystemExit(f"unknown skill {kind!r}: expected ours or hello")
+
+
+def cold(kind: str, event_path: str) -> None:
+    """Time import+build and the first turn; the parent also times the whole process."""
+    event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    handler = lambda_handler(kind)
+    loaded = time.perf_counter()
+    response = handler(event, None)
+    answered = time.perf_counter()
+    speech = response.get("response", {}).get("outputSpeech", {}).get("ssml", "")
+    report = {"import_s": loaded - started, "turn_s": answered - loaded, "speech": speech[:120]}
+    print(json.dumps(report), flush=True)
+
+
+def memory(kind: str, kinds_path: str) -> None:
+    """Peak RSS (ru_maxrss, KiB on Linux) after the whole dialogue through the handler."""
+    kinds = json.loads(Path(kinds_path).read_text(encoding="utf-8"))
+    handler = lambda_handler(kind)
+    from bench.dialogue import new_device, replay
+
+    turns = replay(handler, new_device(kind), kinds)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_rss_kib": peak_kib, "turns": len(turns)}), flush=True)
+
+
+def serve(mode: str, port: str, pki_dir: str, db_path: str) -> None:
+    """`skill.serve.serve` with the test CA trusted (on) or verification off (`--dev`)."""
+    import logging
+
+    from skill.serve import serve as run_server
+    from tests.alexa_test_ca import SKILL_ID
+
+    logging.basicConfig(level=logging.WARNING)
+    chain = (Path(pki_dir) / "chain.pem").read_bytes()
+    config = {
+        "ALEXA_SKILL_ID": SKILL_ID,
+        "ALEXA_TRUST_ROOTS": (Path(pki_dir) / "root.pem").read_bytes(),
+        "ALEXA_CERT_FETCHER": lambda _url: chain,
+        "FOOT_ROUTINE_DB": db_path,
+    }
+    run_server("127.0.0.1", int(port), dev=(mode == "off"), config=config, threads=SERVER_THREADS)
+
+
+COMMANDS = {"cold": cold, "memory": memory, "serve": serve}
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in COMMANDS:
+        raise SystemExit(f"usage: python -m bench.child {{{','.join(COMMANDS)}}} ...")
+    COMMANDS[argv[0]](*argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

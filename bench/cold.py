@@ -1,0 +1,132 @@
+"""1. Cold start: a fresh Python process answers one LaunchRequest for a returning user.
+
+Each run is a new interpreter (`python -m bench.child cold ...`) reading one item from the
+local DynamoDB server; ours and the hello-world sample alternate so drift on a busy machine
+hits both alike. The figure that counts is the parent's wall clock from spawning the process
+to reading the response line (interpreter start-up included, exit excluded); the child's own
+split into import+build and first turn is kept to explain it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.dialogue import LAUNCH, NEXT, START, lambda_handler_on, replay
+from bench.localdb import LocalDynamo, seed_hello_user
+from bench.report import Row, Target
+from bench.stats import summary
+from skill.envelopes import Device
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SECTION = "1 cold start"
+RETURNING_USER = "amzn1.ask.account.BENCH-RETURNING-USER"
+KINDS = ("ours", "hello")
+CHILD_TIMEOUT_S = 120
+TOP_IMPORTS = 10
+
+
+def seed_returning_user(local: LocalDynamo) -> None:
+    """Give both skills a stored item for the user, ours written by our own skill."""
+    from skill.app import build_skill
+    from skill.store_dynamodb import DynamoDbStore
+
+    store = DynamoDbStore(local.ours_table, client=local.client)
+    with lambda_handler_on(build_skill(store)) as handler:
+        replay(handler, Device(user_id=RETURNING_USER), [LAUNCH, START, NEXT, "AMAZON.StopIntent"])
+    seed_hello_user(local, RETURNING_USER)
+
+
+def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str) -> dict[str, Any]:
+    """One cold process; stderr goes to a file (importtime output would fill a pipe)."""
+    command = [sys.executable, *flags, "-m", "bench.child", "cold", kind, str(event_path)]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        total = time.perf_counter() - started
+        process.communicate(timeout=CHILD_TIMEOUT_S)
+        stderr.seek(0)
+        errors = stderr.read()
+    if process.returncode != 0 or not line:
+        raise RuntimeError(f"cold child {kind} failed ({process.returncode}):\n{errors[-3000:]}")
+    report: dict[str, Any] = json.loads(line)
+    report["total_s"] = total
+    report["stderr"] = errors
+    return report
+
+
+def parse_importtime(text: str) -> list[dict[str, Any]]:
+    """`-X importtime` lines as {module, self_ms, cumulative_ms}, header skipped."""
+    entries = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = line.removeprefix("import time:").split("|", 2)
+        entries.append(
+            {
+                "module": name.strip(),
+                "self_ms": int(self_us) / 1000,
+                "cumulative_ms": int(cumulative_us) / 1000,
+            }
+        )
+    return entries
+
+
+def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, list[dict]]:
+    """`runs` per skill, alternating which goes first, after one untimed warm-up each."""
+    for kind in KINDS:
+        run_child(kind, event, env)  # page cache and .pyc files, as a warm Lambda host has
+    samples: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for index in range(runs):
+        for kind in KINDS if index % 2 == 0 else tuple(reversed(KINDS)):
+            report = run_child(kind, event, env)
+            report.pop("stderr")
+            samples[kind].append(report)
+    return samples
+
+
+def rows_for(samples: dict[str, list[dict]]) -> list[Row]:
+    totals = {kind: summary([s["total_s"] for s in samples[kind]]) for kind in KINDS}
+    rows = [
+        Row(
+            SECTION,
+            f"process start -> response, {stat}",
+            totals["ours"][stat],
+            totals["hello"][stat],
+            "s",
+            target=Target(0.9) if stat == "median" else None,
+        )
+        for stat in ("median", "p90", "p99")
+    ]
+    for field, label in (("import_s", "import + build"), ("turn_s", "first turn (1 read)")):
+        medians = {kind: summary([s[field] for s in samples[kind]])["median"] for kind in KINDS}
+        rows.append(Row(SECTION, f"in child: {label}, median", medians["ours"], medians["hello"], "s"))
+    return rows
+
+
+def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
+    """Rows for the table and the detail for results.json (samples, import-time top list)."""
+    seed_returning_user(local)
+    event = workdir / "launch.json"
+    event.write_text(json.dumps(Device(user_id=RETURNING_USER).launch()), encoding="utf-8")
+    env = local.child_env()
+    samples = alternated_runs(event, env, runs)
+    imports = parse_importtime(run_child("ours", event, env, "-X", "importtime")["stderr"])
+    top = sorted(imports, key=lambda entry: entry["self_ms"], reverse=True)[:TOP_IMPORTS]
+    detail = {
+        "runs_per_skill": runs,
+        "samples": samples,
+        "importtime_top_self": top,
+        "importtime_total_ms": sum(entry["self_ms"] for entry in imports),
+        "first_speech": {kind: samples[kind][0]["speech"] for kind in KINDS},
+    }
+    return rows_for(samples), detail

@@ -1,0 +1,237 @@
+"""3. Endpoint: `POST /` throughput and p99 with Alexa request verification on and off.
+
+The production server (`skill.serve.serve`: waitress, 2 threads, SQLite store) runs in a
+child process on 127.0.0.1; a bounded Python load generator (fixed duration, fixed number
+of keep-alive connections, loopback only) sends a corpus of real dialogue turns. "On" trusts
+the test CA from tests/alexa_test_ca.py and checks signature, chain and timestamp; "off" is
+`--dev`. Both get the same signed bodies in the same order, each on a fresh server and
+database, and the modes alternate so machine drift hits both.
+
+The corpus is many users' full routines, interleaved so that one user's turns arrive in
+order and far apart: replayed once on an empty database they hit the same store paths
+they hit when recorded (no version conflicts). Bodies are signed with fresh timestamps
+just before each pair of runs, well inside the 150 s the verifier allows.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.dialogue import full_routine, lambda_handler_on, new_device
+from bench.report import Row, Target
+from bench.stats import summary
+from skill.app import build_skill
+from skill.store import MemoryStore
+from tests.alexa_test_ca import iso, pki, signed_headers
+
+SECTION = "3 endpoint"
+HOST = "127.0.0.1"
+MODES = ("on", "off")
+START_TIMEOUT_S = 20.0
+REQUEST_TIMEOUT_S = 10.0
+
+Request = tuple[bytes, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """How hard and how long: fixed duration and concurrency, so runs are comparable."""
+
+    seconds: float
+    warmup_seconds: float
+    concurrency: int
+    rounds: int
+
+
+@dataclass
+class LoadResult:
+    """What one bounded run saw inside its measuring window."""
+
+    mode: str
+    window_s: float
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    exhausted: bool = False
+
+    @property
+    def ok(self) -> int:
+        return self.statuses[200]
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.window_s if self.window_s > 0 else 0.0
+
+
+def recorded_envelopes(users: int) -> list[dict[str, Any]]:
+    """`users` full routines on an in-memory skill, interleaved turn by turn across users."""
+    with lambda_handler_on(build_skill(MemoryStore())) as handler:
+        dialogues = [
+            [turn.envelope for turn in full_routine(handler, new_device("endpoint"))]
+            for _ in range(users)
+        ]
+    rounds = itertools.zip_longest(*dialogues)
+    return [envelope for turn in rounds for envelope in turn if envelope is not None]
+
+
+def signed_corpus(envelopes: list[dict[str, Any]]) -> list[Request]:
+    """Each envelope stamped now and signed by the test CA's leaf, as Alexa would send it."""
+    stamp = iso(datetime.now(UTC))
+    corpus = []
+    for envelope in envelopes:
+        stamped = {**envelope, "request": {**envelope["request"], "timestamp": stamp}}
+        body = json.dumps(stamped).encode()
+        corpus.append((body, signed_headers(body)))
+    return corpus
+
+
+def write_pki(directory: Path) -> None:
+    """The files the server child trusts: the test root and the chain its fetcher serves."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "root.pem").write_bytes(pki().root_pem)
+    (directory / "chain.pem").write_bytes(pki().chain_pem)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def healthy(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection(HOST, port, timeout=1)
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+
+
+class Server:
+    """The server child: started on a free port, stopped by its own process handle."""
+
+    def __init__(self, mode: str, pki_dir: Path, db_path: Path, log_path: Path) -> None:
+        self.port = free_port()
+        command = [sys.executable, "-m", "bench.child", "serve", mode, str(self.port)]
+        command += [str(pki_dir), str(db_path)]
+        self.log_path = log_path
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not healthy(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"server ({mode}) did not start:\n{log_path.read_text()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+class LoadGenerator:
+    """`concurrency` threads, each with one keep-alive connection, taking the next request
+    from a shared corpus until the deadline (or the corpus ends, which is then reported)."""
+
+    def __init__(self, port: int, corpus: list[Request], plan: LoadPlan, mode: str) -> None:
+        self.port = port
+        self.corpus = corpus
+        self.plan = plan
+        self.next_index = itertools.count()
+        self.lock = threading.Lock()
+        self.result = LoadResult(mode, plan.seconds)
+
+    def run(self) -> LoadResult:
+        self.measure_from = time.perf_counter() + self.plan.warmup_seconds
+        self.until = self.measure_from + self.plan.seconds
+        workers = [threading.Thread(target=self.worker) for _ in range(self.plan.concurrency)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return self.result
+
+    def worker(self) -> None:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT_S)
+        try:
+            while time.perf_counter() < self.until:
+                index = next(self.next_index)
+                if index >= len(self.corpus):
+                    self.result.exhausted = True
+                    return
+                self.send(connection, *self.corpus[index])
+        finally:
+            connection.close()
+
+    def send(self, connection: http.client.HTTPConnection, body: bytes, headers: dict) -> None:
+        started = time.perf_counter()
+        connection.request("POST", "/", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        finished = time.perf_counter()
+        if self.measure_from <= started and finished <= self.until:
+            with self.lock:
+                self.result.latencies_ms.append((finished - started) * 1000)
+                self.result.statuses[response.status] += 1
+
+
+def run_mode(mode: str, corpus: list[Request], plan: LoadPlan, workdir: Path, tag: str) -> LoadResult:
+    server = Server(mode, workdir / "pki", workdir / f"{tag}.sqlite3", workdir / f"{tag}.log")
+    try:
+        return LoadGenerator(server.port, corpus, plan, mode).run()
+    finally:
+        server.stop()
+
+
+def rows_for(results: list[LoadResult]) -> list[Row]:
+    by_mode = {mode: [r for r in results if r.mode == mode] for mode in MODES}
+    rps = {mode: sum(r.rps for r in runs) / len(runs) for mode, runs in by_mode.items()}
+    latency = {
+        mode: summary([ms for r in runs for ms in r.latencies_ms]) for mode, runs in by_mode.items()
+    }
+    rows = [Row(SECTION, "POST / throughput (on vs off)", rps["on"], rps["off"], "req/s",
+                target=Target(0.85, at_most=False), digits=1)]
+    rows += [
+        Row(SECTION, f"POST / latency {stat} (on vs off)", latency["on"][stat],
+            latency["off"][stat], "ms", digits=2)
+        for stat in ("median", "p99")
+    ]
+    return rows
+
+
+def measure(plan: LoadPlan, users: int, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
+    write_pki(workdir / "pki")
+    envelopes = recorded_envelopes(users)
+    results = []
+    for round_index in range(plan.rounds):
+        corpus = signed_corpus(envelopes)
+        order = MODES if round_index % 2 else tuple(reversed(MODES))
+        for mode in order:
+            results.append(run_mode(mode, corpus, plan, workdir, f"{mode}-{round_index}"))
+    detail = {
+        "plan": plan.__dict__,
+        "corpus_requests": len(envelopes),
+        "runs": [
+            {"mode": r.mode, "rps": r.rps, "statuses": dict(r.statuses), "exhausted": r.exhausted}
+            for r in results
+        ],
+    }
+    return rows_for(results), detail
