@@ -11,8 +11,9 @@ import argparse
 import html
 import os
 import re
+import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,7 +41,8 @@ def readable(ssml: str) -> str:
 class Console:
     """One simulated device: keeps the session open or closed the way Alexa would."""
 
-    def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US") -> None:
+    def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US",
+                 on_speech: Callable[[str], None] | None = None) -> None:
         # The console's envelopes carry no real API token: stay off Alexa's APIs.
         os.environ.setdefault("ALEXA_API_CALLS", "0")
         from skill.lambda_function import handler
@@ -49,6 +51,7 @@ class Console:
         self.resolver = resolver
         self.out = out
         self.device = Device(locale=locale)
+        self.on_speech = on_speech
 
     def _send(self, envelope: dict[str, Any]) -> None:
         response = self.handler(envelope, None)
@@ -56,7 +59,9 @@ class Console:
         body = response.get("response", {})
         speech = body.get("outputSpeech", {}).get("ssml")
         if speech:
-            print(f"Alexa: {readable(speech)}", file=self.out)
+            print(f"Alexa: {readable(speech)}", file=self.out, flush=True)
+            if self.on_speech:
+                self.on_speech(speech)
         if self.device.session_id is None and envelope["request"]["type"] != "SessionEndedRequest":
             print("  (the skill ended the session; say 'open foot routine' to start again)",
                   file=self.out)
@@ -108,8 +113,9 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
         yield line.strip()
 
 
-def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US") -> None:
-    console = Console(Resolver.from_model_file(model_path(locale)), out, locale)
+def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US",
+         on_speech: Callable[[str], None] | None = None) -> None:
+    console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech)
     print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
     for line in lines:
         if not line or line.startswith("#"):
@@ -120,6 +126,32 @@ def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US") -
             print(f"You: {line}", file=out)
         console.say(line)
     console.close()
+
+
+def _speaker(locale: str) -> Callable[[str], None]:
+    """`--voice`: fail early, with install advice, if espeak-ng is missing."""
+    from skill import voice
+
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit(voice.INSTALL_HINT)
+    return lambda ssml: voice.speak(ssml, locale)
+
+
+def say_to_wav(utterance: str, wav: Path, out: TextIO, locale: str = "en-US") -> None:
+    """One turn, its speech written to a WAV file (pauses included)."""
+    from skill import voice
+
+    said: list[str] = []
+    console = Console(Resolver.from_model_file(model_path(locale)), out, locale, said.append)
+    console.say(utterance)
+    console.close()
+    if not said:
+        raise SystemExit("the skill said nothing to write")
+    try:
+        voice.write_wav(said[0], wav, locale)
+    except voice.VoiceUnavailable as error:
+        raise SystemExit(str(error)) from error
+    print(f"wrote {wav}", file=out)
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -134,6 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     chat_parser = commands.add_parser("chat", help="talk to the skill by typing")
     chat_parser.add_argument("--script", type=Path, help="read utterances from this file")
     chat_parser.add_argument("--locale", default="en-US")
+    chat_parser.add_argument("--voice", action="store_true",
+                             help="also speak each reply through espeak-ng")
+    say_parser = commands.add_parser("say", help="one utterance; the reply as a WAV file")
+    say_parser.add_argument("utterance")
+    say_parser.add_argument("--wav", type=Path, required=True)
+    say_parser.add_argument("--locale", default="en-US")
     serve_parser = commands.add_parser("serve", help="serve the skill as an HTTPS web service")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=5000)
@@ -143,9 +181,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         _serve(args)
         return
+    if args.command == "say":
+        say_to_wav(args.utterance, args.wav, sys.stdout, args.locale)
+        return
+    speaker = _speaker(args.locale) if args.voice else None
     if args.script:
         with args.script.open(encoding="utf-8") as stream:
-            chat(list(_lines(stream, False)), sys.stdout, echo=True, locale=args.locale)
+            chat(list(_lines(stream, False)), sys.stdout, echo=True, locale=args.locale,
+                 on_speech=speaker)
         return
     chat(_lines(sys.stdin, sys.stdin.isatty()), sys.stdout, echo=not sys.stdin.isatty(),
-         locale=args.locale)
+         locale=args.locale, on_speech=speaker)
