@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
 VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 
-.PHONY: run test lint serve chat-script clean
+.PHONY: run test lint serve chat-script voice clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -31,6 +31,13 @@ run: $(STAMP)
 SCRIPT ?= examples/full-routine.txt
 chat-script: $(STAMP)
 	$(VENV)/bin/foot-routine chat --script $(SCRIPT)
+
+## voice: install espeak-ng (apt) if needed, then the console speaking every reply
+voice: $(STAMP)
+	@command -v espeak-ng >/dev/null || { command -v apt-get >/dev/null && \
+		$$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y espeak-ng; } || \
+		echo "install espeak-ng with your package manager (macOS: brew install espeak-ng)"
+	$(VENV)/bin/foot-routine chat --voice
 
 ## serve: the self-hosted HTTPS endpoint on 127.0.0.1:5000, embedded store
 serve: $(STAMP)
