@@ -49,15 +49,28 @@ def cold(kind: str, event_path: str) -> None:
     print(json.dumps(report), flush=True)
 
 
+def peak_rss_kib() -> int:
+    """This process's own peak RSS in KiB.
+
+    Linux keeps ru_maxrss across exec, so a child spawned by a big parent would report the
+    parent's peak; VmHWM in /proc/self/status belongs to the new program alone.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+
+
 def memory(kind: str, kinds_path: str) -> None:
-    """Peak RSS (ru_maxrss, KiB on Linux) after the whole dialogue through the handler."""
+    """Peak RSS after the whole dialogue through the handler."""
     kinds = json.loads(Path(kinds_path).read_text(encoding="utf-8"))
     handler = lambda_handler(kind)
     from bench.dialogue import new_device, replay
 
     turns = replay(handler, new_device(kind), kinds)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_rss_kib": peak_kib, "turns": len(turns)}), flush=True)
+    print(json.dumps({"peak_rss_kib": peak_rss_kib(), "turns": len(turns)}), flush=True)
 
 
 def serve(mode: str, port: str, pki_dir: str, db_path: str) -> None:

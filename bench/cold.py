@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.dialogue import LAUNCH, NEXT, START, lambda_handler_on, replay
+from bench.dialogue import LAUNCH, NEXT, START, envelope_for, lambda_handler_on, replay
 from bench.localdb import LocalDynamo, seed_hello_user
 from bench.report import Row, Target
 from bench.stats import summary
@@ -117,7 +117,8 @@ def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], di
     """Rows for the table and the detail for results.json (samples, import-time top list)."""
     seed_returning_user(local)
     event = workdir / "launch.json"
-    event.write_text(json.dumps(Device(user_id=RETURNING_USER).launch()), encoding="utf-8")
+    launch = envelope_for(Device(user_id=RETURNING_USER), LAUNCH)
+    event.write_text(json.dumps(launch), encoding="utf-8")
     env = local.child_env()
     samples = alternated_runs(event, env, runs)
     imports = parse_importtime(run_child("ours", event, env, "-X", "importtime")["stderr"])

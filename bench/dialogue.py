@@ -37,6 +37,9 @@ MIX_INS = {
     13: "AMAZON.RepeatIntent",
 }
 MAX_NEXTS = 80  # the routine has about 20 steps; a content change cannot loop us forever
+# Alexa's API host in every envelope is replaced by a closed loopback port: should a skill
+# call an Alexa API (time zone, reminders), it fails at once on 127.0.0.1, never leaves it.
+LOOPBACK_API_ENDPOINT = "http://127.0.0.1:9"
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,13 @@ def speech(response: dict[str, Any]) -> str:
 def envelope_for(device: Device, kind: str) -> dict[str, Any]:
     """The envelope a device sends for a request kind (an intent name or a request type)."""
     if kind == LAUNCH:
-        return device.launch()
-    if kind == SESSION_ENDED:
-        return device.session_ended()
-    return device.intent(kind)
+        envelope = device.launch()
+    elif kind == SESSION_ENDED:
+        envelope = device.session_ended()
+    else:
+        envelope = device.intent(kind)
+    envelope["context"]["System"]["apiEndpoint"] = LOOPBACK_API_ENDPOINT
+    return envelope
 
 
 def send(handler: Handler, device: Device, kind: str) -> Turn:

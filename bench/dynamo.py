@@ -148,10 +148,8 @@ def dialogue_costs(local: LocalDynamo) -> tuple[DialogueCost, DialogueCost, int]
 
 
 def _per_turn(usage: Usage, turns: int) -> str:
-    return (
-        f"{usage.reads / turns:.2f} r, {usage.writes / turns:.2f} w, "
-        f"{(usage.read_units + usage.write_units) / turns:.2f} CU"
-    )
+    units = (usage.read_units + usage.write_units) / turns
+    return f"{usage.writes / turns:.2f} w, {usage.reads / turns:.2f} r, {units:.2f} CU"
 
 
 def routine_rows(ours: Usage, baseline: Usage) -> list[Row]:
@@ -168,14 +166,15 @@ def routine_rows(ours: Usage, baseline: Usage) -> list[Row]:
 
 
 def kind_rows(ours: DialogueCost, baseline: DialogueCost) -> list[Row]:
-    """Per turn kind: writes per turn as the figures, reads and units in the metric text."""
+    """Per turn kind: writes, reads and units per turn; the ratio and target are on writes."""
     rows = []
     for kind, count in ours.turns_by_kind.items():
         mine, theirs = ours.by_kind[kind], baseline.by_kind[kind]
         target = Target(0, on="ours") if kind in QUIET_TURNS else None
         rows.append(
-            Row(SECTION, f"writes/turn {kind} (x{count}; ours {_per_turn(mine, count)})",
-                mine.writes / count, theirs.writes / count, "", target=target, digits=2)
+            Row(SECTION, f"per turn: {kind} (x{count})", mine.writes / count,
+                theirs.writes / count, target=target, ours_text=_per_turn(mine, count),
+                baseline_text=_per_turn(theirs, count))
         )
     return rows
 

@@ -123,6 +123,13 @@ def healthy(port: int) -> bool:
         return False
 
 
+def server_env() -> dict[str, str]:
+    """The SQLite store whatever the shell says, and no Alexa API calls."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PROGRESS_TABLE", "FOOT_ROUTINE_DB")}
+    env["ALEXA_API_CALLS"] = "0"
+    return env
+
+
 class Server:
     """The server child: started on a free port, stopped by its own process handle."""
 
@@ -133,7 +140,8 @@ class Server:
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=log
+                command, cwd=Path(__file__).resolve().parent.parent, env=server_env(),
+                stdout=log, stderr=log,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not healthy(self.port):

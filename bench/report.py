@@ -42,7 +42,9 @@ class Row:
     unit: str = ""
     target: Target | None = None
     digits: int = 3
-    note: str = ""
+    # Shown instead of the figures when one number is not enough (the figures still decide).
+    ours_text: str | None = None
+    baseline_text: str | None = None
     result: str = field(default="", init=False)
 
     @property
@@ -69,8 +71,8 @@ class Row:
         return (
             self.section,
             self.metric,
-            _figure(self.ours, self.unit, self.digits),
-            _figure(self.baseline, self.unit, self.digits),
+            self.ours_text or _figure(self.ours, self.unit, self.digits),
+            self.baseline_text or _figure(self.baseline, self.unit, self.digits),
             "-" if self.ratio is None else f"{self.ratio:.2f}x",
             self.target.text() if self.target else "",
             self.result,
