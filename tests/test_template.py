@@ -321,7 +321,7 @@ def test_lambda_requirements_are_runtime_only() -> None:
         for line in lines
         if line.strip() and not line.lstrip().startswith("#")
     }
-    assert names == {"ask-sdk-core", "pyyaml"}
+    assert names == {"ask-sdk-core", "pyyaml", "tzdata"}
 
 
 # --------------------------------------------------------------------------- tool checks
