@@ -189,7 +189,7 @@ class Coach:
         return self.routine.exercises[self._index(position)].name
 
     def _number(self, position: Position) -> str:
-        return self.texts.number(self._index(position) + 1)
+        return str(self._index(position) + 1)
 
     def _first(self) -> Position:
         return Position(self.routine.exercises[0].id)
@@ -351,7 +351,7 @@ class Coach:
         progress = replace(progress, position=position, done=progress.done if position else ())
         first_time = not progress.heard_disclaimer and not progress.history
         if first_time:
-            welcome = (self._say("welcome_first", minutes=self.texts.number(self.routine.minutes)),)
+            welcome = (self._say("welcome_first", minutes=self.routine.minutes),)
             return self._ask(progress, Question.START, welcome)
         welcome = (self._say("welcome_back"), *self._streak_line(progress, now), *lead)
         if position:
@@ -442,23 +442,22 @@ class Coach:
         total = len(self.routine.exercises)
         if position is None:
             key = "progress_finished" if progress.finished else "progress_not_started"
-            return self._answer(progress, event, (self._say(key, total=self.texts.number(total)),))
+            return self._answer(progress, event, (self._say(key, total=total),))
         index = self._index(position)
         parts = len(self.steps[position.exercise])
         left = total - index - 1
         speech = (
-            self._say("progress_at", number=self.texts.number(index + 1),
-                      total=self.texts.number(total), name=self._name(position)),
-            *((self._say("progress_part", part=self.texts.number(position.step + 1),
-                         parts=self.texts.number(parts)),) if position.step else ()),
+            self._say("progress_at", number=index + 1, total=total, name=self._name(position)),
+            *((self._say("progress_part", part=position.step + 1, parts=parts),)
+              if position.step else ()),
             self._say({0: "progress_left_none", 1: "progress_left_one"}.get(left, "progress_left"),
-                      left=self.texts.number(left)),
+                      left=left),
         )
         return self._answer(progress, event, speech)
 
     def _list(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         names = self.texts.join([exercise.name for exercise in self.routine.exercises])
-        speech = (self._say("list", total=self.texts.number(len(self.routine.exercises)),
+        speech = (self._say("list", total=len(self.routine.exercises),
                             names=names),)
         return self._answer(progress, event, speech)
 
@@ -467,7 +466,7 @@ class Coach:
             return self._answer(progress, event, (self._say("streak_none"),))
         days = streak(progress.history, now.date())
         speech = (
-            self._say("streak_total", times=self.texts.number(len(progress.history))),
+            self._say("streak_total", times=len(progress.history)),
             self._say("streak_days", days=self.texts.number(days)) if days >= 2
             else self._say("streak_encourage"),
         )

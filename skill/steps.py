@@ -147,8 +147,8 @@ class StepBuilder:
             Say(
                 line(
                     "exercise_intro",
-                    number=self.texts.number(index + 1),
-                    total=self.texts.number(len(self.routine.exercises)),
+                    number=index + 1,
+                    total=len(self.routine.exercises),
                     name=exercise.name,
                 )
             ),
@@ -227,7 +227,7 @@ class StepBuilder:
                 (Say(line("last_exercise_reprompt")),),
             )
         following = self.routine.exercises[index + 1].name
-        number = self.texts.number(index + 2)
+        number = index + 2
         return (
             (Say(line("exercise_done", name=exercise.name, number=number, next_name=following)),),
             (Say(line("exercise_done_reprompt", next_name=following)),),

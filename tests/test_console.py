@@ -37,7 +37,7 @@ def test_script_of_every_utterance_gets_a_sensible_answer(tmp_path):
     assert len(answers) == len(said)
     assert all(len(answer) > len("Alexa: ") + 10 for answer in answers)
     assert "Traceback" not in output and "went wrong" not in output
-    first_exercise = next(i for i, a in enumerate(answers) if "Exercise one of five" in a)
+    first_exercise = next(i for i, a in enumerate(answers) if "Exercise 1 of 5" in a)
     assert "not a substitute" in answers[first_exercise]
 
 
@@ -54,7 +54,7 @@ def test_progress_is_kept_between_console_runs(tmp_path):
     script.write_text("open foot routine\nyes\ngo to toe walking\nstop\n")
     run_chat(tmp_path, script)
     script.write_text("open foot routine\n")
-    assert "exercise two, toe walking" in run_chat(tmp_path, script)
+    assert "exercise 2, toe walking" in run_chat(tmp_path, script)
 
 
 def test_console_in_process_closes_the_session_on_quit(monkeypatch, talk):
@@ -63,7 +63,7 @@ def test_console_in_process_closes_the_session_on_quit(monkeypatch, talk):
     out = io.StringIO()
     cli.chat(["open foot routine", "yes", "quit", "next"], out, echo=True)
     text = out.getvalue()
-    assert "You: next" not in text and "Exercise one of five" in text
+    assert "You: next" not in text and "Exercise 1 of 5" in text
 
 
 def test_readable_merges_neighbouring_breaks():

@@ -21,7 +21,7 @@ def start(talk) -> Conversation:
 
 def test_first_launch_summarises_and_offers_to_start(talk):
     heard = talk().launch()
-    heard.hears("five", "twenty minutes", "chair", "exercise band", "pencil", "start?")
+    heard.hears("5 exercises", "20 minutes", "chair", "exercise band", "pencil", "start?")
     assert not heard.ended
 
 
@@ -29,7 +29,7 @@ def test_full_routine_from_launch_to_congratulations(talk):
     alexa = talk()
     alexa.launch()
     heard = alexa.say("StartRoutineIntent")
-    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise one of five")
+    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise 1 of 5")
     seen = {EXERCISES[0]}
     for _ in range(40):
         heard = alexa.say("NextExerciseIntent")
@@ -61,7 +61,7 @@ def test_paced_sets_use_short_breaks_counts_and_sides(talk):
 def test_disclaimer_is_short_the_second_time_and_replayable(talk):
     start(talk).say("AMAZON.StopIntent")
     alexa = talk()
-    alexa.launch().hears("welcome back", "exercise one, toe presses")
+    alexa.launch().hears("welcome back", "exercise 1, toe presses")
     heard = alexa.say("AMAZON.YesIntent")
     heard.hears(SHORT_DISCLAIMER)
     assert FULL_DISCLAIMER not in heard.text
@@ -80,18 +80,18 @@ def test_previous_at_the_first_exercise(talk):
     heard.hears("already the first exercise")
     assert not heard.ended
     alexa.go_to("ankle circles", "ankle_circles")
-    alexa.say("AMAZON.PreviousIntent").hears("Exercise two of five: toe walking")
+    alexa.say("AMAZON.PreviousIntent").hears("Exercise 2 of 5: toe walking")
 
 
 def test_skip_moves_to_the_next_exercise(talk):
     alexa = start(talk)
-    alexa.say("SkipExerciseIntent").hears("skipping toe presses", "Exercise two of five")
+    alexa.say("SkipExerciseIntent").hears("skipping toe presses", "Exercise 2 of 5")
 
 
 def test_go_to_by_synonym_with_and_without_entity_resolution(talk):
     alexa = start(talk)
-    alexa.go_to("pencil pickups", "toe_pencil_pickups").hears("Exercise five of five")
-    alexa.say("GoToExerciseIntent", exercise="band exercise").hears("Exercise four of five")
+    alexa.go_to("pencil pickups", "toe_pencil_pickups").hears("Exercise 5 of 5")
+    alexa.say("GoToExerciseIntent", exercise="band exercise").hears("Exercise 4 of 5")
     heard = alexa.go_to("yoga", None)
     heard.hears("don't have an exercise called yoga", "toe walking")
     assert not heard.ended
@@ -113,7 +113,7 @@ def test_stop_then_a_new_session_resumes_at_the_same_exercise(talk):
     heard.hears("saved your place at ankle circles")
     assert heard.ended
     alexa = talk()
-    alexa.launch().hears("you were on exercise three, ankle circles", "pick up")
+    alexa.launch().hears("you were on exercise 3, ankle circles", "pick up")
     alexa.say("AMAZON.YesIntent").hears(SHORT_DISCLAIMER, "left foot")
 
 
@@ -122,7 +122,7 @@ def test_no_to_resume_offers_a_fresh_start(talk):
     alexa = talk()
     alexa.launch()
     alexa.say("AMAZON.NoIntent").hears("from the beginning instead?")
-    alexa.say("AMAZON.YesIntent").hears("Exercise one of five")
+    alexa.say("AMAZON.YesIntent").hears("Exercise 1 of 5")
 
 
 def test_fallback_reprompts_without_ending(talk):
@@ -162,20 +162,20 @@ def test_help_in_each_state(talk):
 def test_progress_and_list(talk):
     alexa = start(talk)
     alexa.go_to("toe walking", "toe_walking")
-    alexa.say("ProgressIntent").hears("exercise two of five", "three more exercises")
+    alexa.say("ProgressIntent").hears("exercise 2 of 5", "3 more exercises")
     alexa.say("ListExercisesIntent").hears(*EXERCISES)
 
 
 def test_one_shot_question_answers_and_ends(talk):
     start(talk).say("AMAZON.StopIntent")
     heard = talk().say("ProgressIntent")
-    heard.hears("exercise one of five")
+    heard.hears("exercise 1 of 5")
     assert heard.ended
 
 
 def test_one_shot_start_speaks_the_disclaimer_first(talk):
     heard = talk().say("StartRoutineIntent")
-    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise one of five")
+    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise 1 of 5")
     assert not heard.ended
 
 

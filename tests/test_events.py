@@ -23,7 +23,7 @@ def test_launch_from_an_echo_show(talk):
 
 def test_go_to_with_entity_resolution(talk):
     response = lambda_function.handler(load("go_to_pencil_pickups"), None)
-    assert "Exercise five of five" in response["response"]["outputSpeech"]["ssml"]
+    assert "Exercise 5 of 5" in response["response"]["outputSpeech"]["ssml"]
 
 
 def test_session_ended_with_error_saves_the_place(talk, store):

@@ -105,7 +105,7 @@ def test_a_read_fault_still_runs_the_routine(moto_client, use_store):
     use_store(DynamoDbStore(table, client=client))
     alexa = _talk()
     alexa.launch().hears("can't reach your saved progress")
-    alexa.say("AMAZON.YesIntent").hears("Exercise one of five")
+    alexa.say("AMAZON.YesIntent").hears("Exercise 1 of 5")
 
 
 def test_two_devices_merge_history_and_keep_the_newest_place(dynamo, clock):
@@ -153,7 +153,7 @@ def test_sqlite_store_resumes_across_sessions(tmp_path, use_store):
     alexa.go_to("toe walking", "toe_walking")
     alexa.say("AMAZON.StopIntent")
     use_store(SqliteStore(tmp_path / "progress.sqlite3"))
-    _talk().launch().hears("exercise two, toe walking")
+    _talk().launch().hears("exercise 2, toe walking")
 
 
 def test_sqlite_store_merges_concurrent_writers(tmp_path):

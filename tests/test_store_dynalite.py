@@ -58,7 +58,7 @@ def test_stop_on_one_device_resume_on_another(dynalite, use_store):
     kitchen.say("NextExerciseIntent")
     kitchen.say("AMAZON.StopIntent")
     bedroom, _ = _conversation(use_store, client, table, Device(device_id="bedroom"))
-    bedroom.launch().hears("exercise three, ankle circles")
+    bedroom.launch().hears("exercise 3, ankle circles")
     bedroom.say("AMAZON.YesIntent").hears("left foot")
     item = stored_item(client, table, DEFAULT_USER_ID)
     assert item["position"] == {"exercise": "ankle_circles", "step": 1}

@@ -251,7 +251,7 @@ def test_start_gives_the_disclaimer_before_exercise_one(turns: list[dict[str, An
     ssml = start["ssml"]
     disclaimer = ssml.find("not a substitute for advice from your doctor")
     assert disclaimer != -1, ssml
-    assert disclaimer < ssml.find("Exercise one of five"), ssml
+    assert disclaimer < ssml.find("Exercise 1 of 5"), ssml
     assert start["shouldEndSession"] is False
 
 
