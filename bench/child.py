@@ -6,6 +6,7 @@ standard library at the top; each command imports what it measures, and nothing 
 
     cold   ours|hello EVENT.json       import the Lambda module, answer one event, print timings
     memory ours|hello KINDS.json       answer a whole dialogue, print the peak RSS
+    botocore                           import botocore and build a DynamoDB client, print the time
     serve  on|off PORT PKI_DIR DB      the production server (waitress, 2 threads)
 """
 
@@ -91,7 +92,20 @@ def serve(mode: str, port: str, pki_dir: str, db_path: str) -> None:
     run_server("127.0.0.1", int(port), dev=(mode == "off"), config=config, threads=SERVER_THREADS)
 
 
-COMMANDS = {"cold": cold, "memory": memory, "serve": serve}
+def botocore() -> None:
+    """What a DynamoDB read costs before any request is sent: botocore and its client."""
+    started = time.perf_counter()
+    import botocore.session
+
+    botocore.session.get_session().create_client(
+        "dynamodb",
+        region_name=os.environ["AWS_REGION"],
+        endpoint_url=os.environ["DYNAMODB_ENDPOINT_URL"],
+    )
+    print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
+
+
+COMMANDS = {"cold": cold, "memory": memory, "serve": serve, "botocore": botocore}
 
 
 def main(argv: list[str]) -> None:

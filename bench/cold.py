@@ -44,7 +44,12 @@ def seed_returning_user(local: LocalDynamo) -> None:
 
 def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str) -> dict[str, Any]:
     """One cold process; stderr goes to a file (importtime output would fill a pipe)."""
-    command = [sys.executable, *flags, "-m", "bench.child", "cold", kind, str(event_path)]
+    return spawn([*flags, "-m", "bench.child", "cold", kind, str(event_path)], env)
+
+
+def spawn(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run `python ARGUMENTS`, time it to its first stdout line, return that line's JSON."""
+    command = [sys.executable, *arguments]
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -57,7 +62,7 @@ def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str) -> 
         stderr.seek(0)
         errors = stderr.read()
     if process.returncode != 0 or not line:
-        raise RuntimeError(f"cold child {kind} failed ({process.returncode}):\n{errors[-3000:]}")
+        raise RuntimeError(f"{arguments} failed ({process.returncode}):\n{errors[-3000:]}")
     report: dict[str, Any] = json.loads(line)
     report["total_s"] = total
     report["stderr"] = errors
@@ -79,6 +84,37 @@ def parse_importtime(text: str) -> list[dict[str, Any]]:
             }
         )
     return entries
+
+
+def by_package(entries: list[dict[str, Any]], leave_out: set[str]) -> dict[str, float]:
+    """Self import time per top-level package, for modules not in `leave_out`, largest first."""
+    totals: dict[str, float] = {}
+    for entry in entries:
+        if entry["module"] not in leave_out:
+            package = entry["module"].split(".")[0]
+            totals[package] = totals.get(package, 0.0) + entry["self_ms"]
+    return dict(sorted(totals.items(), key=lambda item: item[1], reverse=True))
+
+
+def import_profile(event: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Both skills under `-X importtime`: our top list, and what each loads that the other
+    does not (the sample's boto3 resource is built inside its import, so it shows there)."""
+    runs = {kind: parse_importtime(run_child(kind, event, env, "-X", "importtime")["stderr"])
+            for kind in KINDS}
+    modules = {kind: {entry["module"] for entry in entries} for kind, entries in runs.items()}
+    ours = runs["ours"]
+    return {
+        "importtime_top_self": sorted(ours, key=lambda e: e["self_ms"], reverse=True)[:TOP_IMPORTS],
+        "importtime_total_ms": sum(entry["self_ms"] for entry in ours),
+        "only_ours_ms": by_package(ours, modules["hello"]),
+        "only_hello_ms": by_package(runs["hello"], modules["ours"]),
+    }
+
+
+def botocore_client_s(env: dict[str, str], probes: int = 3) -> float:
+    """Median cost of importing botocore and building a DynamoDB client in a fresh process."""
+    return summary([spawn(["-m", "bench.child", "botocore"], env)["seconds"]
+                    for _ in range(probes)])["median"]
 
 
 def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, list[dict]]:
@@ -121,13 +157,16 @@ def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], di
     event.write_text(json.dumps(launch), encoding="utf-8")
     env = local.child_env()
     samples = alternated_runs(event, env, runs)
-    imports = parse_importtime(run_child("ours", event, env, "-X", "importtime")["stderr"])
-    top = sorted(imports, key=lambda entry: entry["self_ms"], reverse=True)[:TOP_IMPORTS]
     detail = {
         "runs_per_skill": runs,
         "samples": samples,
-        "importtime_top_self": top,
-        "importtime_total_ms": sum(entry["self_ms"] for entry in imports),
+        "medians": {
+            kind: {key: summary([s[key] for s in samples[kind]])["median"]
+                   for key in ("total_s", "import_s", "turn_s")}
+            for kind in KINDS
+        },
+        **import_profile(event, env),
+        "botocore_client_s": botocore_client_s(env),
         "first_speech": {kind: samples[kind][0]["speech"] for kind in KINDS},
     }
     return rows_for(samples), detail

@@ -9,6 +9,7 @@ turn (bench.baselines.save_every_turn), replaying the very same request kinds.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ from skill.store_dynamodb import DynamoDbStore
 SECTION = "4 dynamodb cost"
 READ_CALLS = frozenset({"get_item", "batch_get_item", "query", "scan"})
 WRITE_CALLS = frozenset({"put_item", "update_item", "delete_item", "batch_write_item"})
+# Our session attribute holding progress, and its keys that never reach the store.
+PROGRESS_ATTRIBUTE = "progress"
+SESSION_ONLY = frozenset({"briefed", "paused", "finished", "question", "version"})
 # Turns that change nothing worth keeping: the issue's target is no write at all on these.
 QUIET_TURNS = (
     "AMAZON.RepeatIntent",
@@ -111,10 +115,12 @@ class CostedHandler:
         self.handler = handler
         self.client = client
         self.cost = DialogueCost()
+        self.responses: list[dict[str, Any]] = []
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         before = self.client.usage.copy()
         response = self.handler(event, context)
+        self.responses.append(response)
         kind = _kind_of(event)
         used = self.client.usage.minus(before)
         self.cost.total.add(used)
@@ -128,9 +134,38 @@ def _kind_of(event: dict[str, Any]) -> str:
     return request["intent"]["name"] if request["type"] == "IntentRequest" else request["type"]
 
 
-def dialogue_costs(local: LocalDynamo) -> tuple[DialogueCost, DialogueCost, int]:
+def _stored_state(response: dict[str, Any], coarse: bool) -> str | None:
+    """The progress a turn ends with, as text; `coarse` drops the step and the timestamp."""
+    progress = (response.get("sessionAttributes") or {}).get(PROGRESS_ATTRIBUTE)
+    if not isinstance(progress, dict):
+        return None
+    state = {k: v for k, v in progress.items() if k not in SESSION_ONLY}
+    if coarse:
+        state.pop("updated_at", None)
+        if isinstance(state.get("position"), dict):
+            state["position"] = state["position"].get("exercise")
+    return json.dumps(state, sort_keys=True)
+
+
+def exercise_level_writes(responses: list[dict[str, Any]]) -> int | None:
+    """Writes ours would make if progress were stored when the exercise (or anything but
+    the step) changed, plus one flush at the end for the step: what-if, not measured."""
+    coarse = [_stored_state(response, coarse=True) for response in responses]
+    fine = [_stored_state(response, coarse=False) for response in responses]
+    if coarse[0] is None:
+        return None
+    writes, last_written = 0, 0
+    for index in range(1, len(responses)):
+        if coarse[index] is not None and coarse[index] != coarse[last_written]:
+            writes, last_written = writes + 1, index
+    final = max(i for i, state in enumerate(fine) if state is not None)
+    return writes + (fine[final] != fine[last_written])
+
+
+def dialogue_costs(local: LocalDynamo) -> tuple[DialogueCost, DialogueCost, list[str], Any]:
     """Ours live, then the save-every-turn baseline on the same kinds, each a new user."""
     runs = {}
+    responses: list[dict[str, Any]] = []
     kinds: list[str] = []
     for name in ("ours", "baseline"):
         client = CountingClient(local.client)
@@ -141,10 +176,11 @@ def dialogue_costs(local: LocalDynamo) -> tuple[DialogueCost, DialogueCost, int]
             costed_handler = CostedHandler(handler, client)
             if name == "ours":
                 kinds = [turn.kind for turn in full_routine(costed_handler, new_device("cost"))]
+                responses = costed_handler.responses
             else:
                 replay(costed_handler, new_device("cost"), kinds)
         runs[name] = costed_handler.cost
-    return runs["ours"], runs["baseline"], len(kinds)
+    return runs["ours"], runs["baseline"], kinds, responses
 
 
 def _per_turn(usage: Usage, turns: int) -> str:
@@ -180,13 +216,15 @@ def kind_rows(ours: DialogueCost, baseline: DialogueCost) -> list[Row]:
 
 
 def measure(local: LocalDynamo) -> tuple[list[Row], dict[str, Any]]:
-    ours, baseline, turns = dialogue_costs(local)
+    ours, baseline, kinds, responses = dialogue_costs(local)
     detail = {
         "capacity_source": "ReturnConsumedCapacity=TOTAL as reported by dynalite",
-        "turns_per_routine": turns,
+        "turns_per_routine": len(kinds),
+        "kinds": kinds,
         "ours": _as_json(ours),
         "baseline": _as_json(baseline),
-        "baseline_wrote_every_turn": baseline.total.writes == turns,
+        "baseline_wrote_every_turn": baseline.total.writes == len(kinds),
+        "what_if_exercise_level_writes": exercise_level_writes(responses),
     }
     return routine_rows(ours.total, baseline.total) + kind_rows(ours, baseline), detail
 

@@ -1,13 +1,147 @@
-"""Placeholder: closing notes (filled in below)."""
+"""The closing note: for every missed target, why (from this run's own figures) and what
+would close it; plus the caveats a reader of the table needs (skips, errors, estimates).
+
+The "what would close it" parts name the places in skill/ that the figures point at; the
+reasoning behind them is in README-performance.md.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from bench import cold, dynamo, endpoint, memory, warm
 from bench.report import Row
+
+Explain = Callable[[dict[str, Any]], str]
+
+
+def _packages(sizes: dict[str, float], limit: int = 4) -> str:
+    return ", ".join(f"{name} {ms:.0f} ms" for name, ms in list(sizes.items())[:limit]) or "none"
+
+
+def explain_cold(detail: dict[str, Any]) -> str:
+    ours, hello = detail["medians"]["ours"], detail["medians"]["hello"]
+    needed = ours["total_s"] - 0.9 * hello["total_s"]
+    own_ms = sum(detail["only_ours_ms"].values())
+    return (
+        f"ours {ours['total_s']:.3f} s vs the sample's {hello['total_s']:.3f} s. Both must "
+        f"load botocore for the one read: the sample inside its import ({hello['import_s']:.3f} s "
+        f"import + build; ask_sdk_dynamodb alone {detail['only_hello_ms'].get('ask_sdk_dynamodb', 0):.0f} ms, "
+        f"its boto3.resource), ours lazily in its first turn ({ours['turn_s']:.3f} s), so "
+        f"laziness moves that cost but cannot remove it from a launch that reads. On top, ours "
+        f"imports {own_ms:.0f} ms of modules the sample never loads ({_packages(detail['only_ours_ms'])}) "
+        f"and builds its content. Reaching 0.9x needs {needed * 1000:.0f} ms less, more than all "
+        f"of our own import time; the one cost that large is botocore itself "
+        f"({detail['botocore_client_s'] * 1000:.0f} ms to import and build a DynamoDB client here). "
+        f"What would close it: in skill/store_dynamodb.py, read and write the one item with a "
+        f"small SigV4-signed HTTP call (hashlib/hmac/http.client, credentials from Lambda's "
+        f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN) instead of boto3.client, "
+        f"keeping botocore for anything else; then ship the content pre-parsed (JSON or a "
+        f"generated module) so PyYAML leaves the cold path."
+    )
+
+
+def explain_warm(detail: dict[str, Any]) -> str:
+    ours, hello = detail["stats_ms"]["ours"]["median"], detail["stats_ms"]["hello"]["median"]
+    return (
+        f"ours {ours:.3f} ms vs hello-world {hello:.3f} ms a turn. Both pay the SDK's envelope "
+        f"deserialisation (about half of our turn: json.dumps of the event, class lookups by "
+        f"name, dateutil for the timestamp); the hello-world does nothing else, so the 1.5x "
+        f"budget leaves {(1.5 * hello - hello):.3f} ms for all of our work: the coach, SSML for "
+        f"speech and reprompt, the progress fingerprint and the write when it changed, and "
+        f"serialising a 2 KB response with session attributes. What would close it: in "
+        f"skill/speech.py memoise to_ssml (the same lines are rendered again and again; called "
+        f"twice a turn); in skill/handlers.py SaveProgress compute the fingerprint once and set "
+        f"the new version on `progress` instead of rebuilding it with progress_from_dict after "
+        f"the write; in skill/lambda_function.py hand the SDK a serializer that parses the "
+        f"timestamp with datetime.fromisoformat and caches model classes."
+    )
+
+
+def explain_endpoint(detail: dict[str, Any]) -> str:
+    runs = ", ".join(f"{run['mode']} {run['rps']:.0f}" for run in detail["runs"])
+    return (
+        f"per-run throughput (req/s): {runs}. Verification adds one RSA-2048 verify and a "
+        f"header check per request (the chain is verified once and cached); on a loaded 2-core "
+        f"machine the run-to-run spread can exceed that, so rerun before acting. If it holds: "
+        f"skill/web.py parses the body twice (json.loads for the verifier, then the SDK), and "
+        f"reusing the parsed dict for the SDK would pay for the verify."
+    )
+
+
+def explain_dynamo(detail: dict[str, Any]) -> str:
+    by_kind = detail["ours"]["by_kind"]
+    writers = ", ".join(f"{kind} {usage['writes']}" for kind, usage in by_kind.items()
+                        if usage["writes"])
+    what_if = detail["what_if_exercise_level_writes"]
+    baseline = detail["baseline"]["total"]["writes"]
+    estimate = (
+        f" Stored that way, this routine would take about {what_if} writes "
+        f"({what_if / baseline:.2f}x the baseline; a what-if on this run's answers, not measured)."
+        if what_if is not None and baseline else ""
+    )
+    return (
+        f"ours writes whenever the stored progress changes, and the step within an exercise is "
+        f"part of it, so every 'next' writes ({writers}); the quiet turns write nothing, as "
+        f"targeted. What would close it: in skill/progress.py leave `position.step` (and "
+        f"`updated_at`) out of Progress.fingerprint(), keep the step in the session attributes, "
+        f"and let SaveProgress (skill/handlers.py) also write when the session ends or the "
+        f"reply ends it (stop, pain, finish) so the exact step is still saved then; only a "
+        f"session cut off without a SessionEndedRequest would resume at the exercise's start."
+        f"{estimate}"
+    )
+
+
+def explain_memory(detail: dict[str, Any]) -> str:
+    samples = detail["samples_mib"]
+    return (
+        f"peak RSS samples ours {samples['ours']} MiB, hello {samples['hello']} MiB. Both load "
+        f"botocore and its DynamoDB model; the rest is our code and content. What would close "
+        f"it: the same steps as the cold start (no boto3/PyYAML on the Lambda path)."
+    )
+
+
+EXPLAIN: dict[str, Explain] = {
+    cold.SECTION: explain_cold,
+    warm.SECTION: explain_warm,
+    endpoint.SECTION: explain_endpoint,
+    dynamo.SECTION: explain_dynamo,
+    memory.SECTION: explain_memory,
+}
+
+
+def caveats(details: dict[str, Any]) -> list[str]:
+    """What a reader must know to trust the table, whatever the results."""
+    notes = []
+    cost = details.get(dynamo.SECTION)
+    if cost:
+        notes.append(f"Capacity units: {cost['capacity_source']}.")
+        if not cost["baseline_wrote_every_turn"]:
+            notes.append("WARNING: the save-every-turn baseline did not write on every turn; "
+                         "bench/baselines.py no longer matches skill/handlers.py.")
+    load = details.get(endpoint.SECTION)
+    if load and any(run["exhausted"] for run in load["runs"]):
+        notes.append("WARNING: a load run used up its request corpus before its deadline; "
+                     "raise MAX_EXPECTED_RPS in bench/endpoint.py.")
+    if load and any(set(run["statuses"]) - {200} for run in load["runs"]):
+        notes.append("WARNING: some endpoint requests were not answered 200 (see results.json).")
+    if details.get(cold.SECTION):
+        notes.append("Cold starts run with ALEXA_API_CALLS=0 (no Alexa API here): on Lambda "
+                     "a launch may also wait for the time-zone lookup.")
+    return notes
 
 
 def closing_notes(
     rows: list[Row], details: dict[str, Any], skipped: dict[str, str], errors: dict[str, str]
 ) -> list[str]:
-    return [f"{row.section}: {row.result}" for row in rows if row.result == "MISS"]
+    missed = sorted({row.section for row in rows if row.result == "MISS"})
+    notes = ["Closing notes:"]
+    notes += [f"- {section}: MISS. {EXPLAIN[section](details[section])}" for section in missed]
+    if not missed and not skipped and not errors:
+        notes.append("- Every target met.")
+    notes += [f"- {section}: SKIPPED: {reason}" for section, reason in skipped.items()]
+    notes += [f"- {section}: ERROR: {error.strip().splitlines()[-1]}"
+              for section, error in errors.items()]
+    notes += [f"- {note}" for note in caveats(details)]
+    return notes

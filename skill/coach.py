@@ -201,6 +201,13 @@ class Coach:
         last_step = len(self.steps[position.exercise]) - 1
         return replace(position, step=min(max(position.step, 0), last_step))
 
+    def _part(self, position: Position) -> Speech:
+        """"Part 2 of 3" once past an exercise's introduction; nothing before that."""
+        if not position.step:
+            return ()
+        parts = len(self.steps[position.exercise])
+        return (self._say("progress_part", part=position.step + 1, parts=parts),)
+
     def _streak_line(self, progress: Progress, now: datetime) -> Speech:
         """Only worth saying from two days in a row, or a second routine in one day,
         which is what the source recommends (toe walks twice a day)."""
@@ -355,9 +362,9 @@ class Coach:
             return self._ask(progress, Question.START, welcome)
         welcome = (self._say("welcome_back"), *self._streak_line(progress, now), *lead)
         if position:
-            where = self._say("where_you_were", number=self._number(position),
-                              name=self._name(position))
-            return self._ask(progress, Question.RESUME, (*welcome, where))
+            where = (self._say("where_you_were", number=self._number(position),
+                               name=self._name(position)), *self._part(position))
+            return self._ask(progress, Question.RESUME, (*welcome, *where))
         return self._ask(progress, Question.START, welcome)
 
     def _start(self, progress: Progress, event: Event, now: datetime) -> Outcome:
@@ -444,12 +451,10 @@ class Coach:
             key = "progress_finished" if progress.finished else "progress_not_started"
             return self._answer(progress, event, (self._say(key, total=total),))
         index = self._index(position)
-        parts = len(self.steps[position.exercise])
         left = total - index - 1
         speech = (
             self._say("progress_at", number=index + 1, total=total, name=self._name(position)),
-            *((self._say("progress_part", part=position.step + 1, parts=parts),)
-              if position.step else ()),
+            *self._part(position),
             self._say({0: "progress_left_none", 1: "progress_left_one"}.get(left, "progress_left"),
                       left=left),
         )

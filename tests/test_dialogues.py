@@ -193,3 +193,32 @@ def test_session_ended_is_answered_without_speech(talk):
         heard = alexa.end(reason)
         assert "outputSpeech" not in heard.body
         alexa.launch()
+
+
+def test_relaunch_says_the_exercise_and_the_step(talk):
+    alexa = start(talk)
+    alexa.go_to("toe walking", "toe_walking")
+    alexa.say("NextExerciseIntent")
+    alexa.say("NextExerciseIntent")
+    alexa.say("AMAZON.StopIntent")
+    talk().launch().hears("exercise 2, toe walking", "part 3 of 4")
+
+
+def test_one_shot_go_to_for_a_new_and_a_returning_user(talk):
+    heard = talk().go_to("ankle circles", "ankle_circles")
+    assert heard.text.index(FULL_DISCLAIMER) < heard.text.index("Exercise 3 of 5")
+    heard.hears("ankle circles")
+    assert not heard.ended
+    again = talk().go_to("pencil pickups", "toe_pencil_pickups")
+    assert again.text.index(SHORT_DISCLAIMER) < again.text.index("Exercise 5 of 5")
+
+
+def test_one_shot_questions_end_for_new_and_returning_users(talk):
+    for intent, phrase in (("StreakIntent", "haven't finished a whole routine"),
+                           ("ProgressIntent", "haven't started yet")):
+        heard = talk().say(intent)
+        heard.hears(phrase)
+        assert heard.ended and "reprompt" not in heard.body
+    start(talk).say("AMAZON.StopIntent")
+    heard = talk().say("StreakIntent")
+    assert heard.ended
