@@ -10,24 +10,19 @@ split into import+build and first turn is kept to explain it.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from bench.dialogue import LAUNCH, NEXT, START, envelope_for, lambda_handler_on, replay
 from bench.localdb import LocalDynamo, seed_hello_user
 from bench.report import Row, Target
-from bench.stats import summary
+from bench.spawn import child, spawn
+from bench.stats import alternating, summary
 from skill.envelopes import Device
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SECTION = "1 cold start"
 RETURNING_USER = "amzn1.ask.account.BENCH-RETURNING-USER"
 KINDS = ("ours", "hello")
-CHILD_TIMEOUT_S = 120
 TOP_IMPORTS = 10
 
 
@@ -43,30 +38,8 @@ def seed_returning_user(local: LocalDynamo) -> None:
 
 
 def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str) -> dict[str, Any]:
-    """One cold process; stderr goes to a file (importtime output would fill a pipe)."""
-    return spawn([*flags, "-m", "bench.child", "cold", kind, str(event_path)], env)
-
-
-def spawn(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run `python ARGUMENTS`, time it to its first stdout line, return that line's JSON."""
-    command = [sys.executable, *arguments]
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        total = time.perf_counter() - started
-        process.communicate(timeout=CHILD_TIMEOUT_S)
-        stderr.seek(0)
-        errors = stderr.read()
-    if process.returncode != 0 or not line:
-        raise RuntimeError(f"{arguments} failed ({process.returncode}):\n{errors[-3000:]}")
-    report: dict[str, Any] = json.loads(line)
-    report["total_s"] = total
-    report["stderr"] = errors
-    return report
+    """One cold process answering the launch event."""
+    return spawn([*flags, *child("cold", kind, str(event_path))], env)
 
 
 def parse_importtime(text: str) -> list[dict[str, Any]]:
@@ -113,8 +86,7 @@ def import_profile(event: Path, env: dict[str, str]) -> dict[str, Any]:
 
 def botocore_client_s(env: dict[str, str], probes: int = 3) -> float:
     """Median cost of importing botocore and building a DynamoDB client in a fresh process."""
-    return summary([spawn(["-m", "bench.child", "botocore"], env)["seconds"]
-                    for _ in range(probes)])["median"]
+    return summary([spawn(child("botocore"), env)["seconds"] for _ in range(probes)])["median"]
 
 
 def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, list[dict]]:
@@ -123,7 +95,7 @@ def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, li
         run_child(kind, event, env)  # page cache and .pyc files, as a warm Lambda host has
     samples: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for index in range(runs):
-        for kind in KINDS if index % 2 == 0 else tuple(reversed(KINDS)):
+        for kind in alternating(KINDS, index):
             report = run_child(kind, event, env)
             report.pop("stderr")
             samples[kind].append(report)
@@ -145,7 +117,8 @@ def rows_for(samples: dict[str, list[dict]]) -> list[Row]:
     ]
     for field, label in (("import_s", "import + build"), ("turn_s", "first turn (1 read)")):
         medians = {kind: summary([s[field] for s in samples[kind]])["median"] for kind in KINDS}
-        rows.append(Row(SECTION, f"in child: {label}, median", medians["ours"], medians["hello"], "s"))
+        metric = f"in child: {label}, median"
+        rows.append(Row(SECTION, metric, medians["ours"], medians["hello"], "s"))
     return rows
 
 

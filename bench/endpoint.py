@@ -35,7 +35,8 @@ from typing import Any
 
 from bench.dialogue import full_routine, lambda_handler_on, new_device
 from bench.report import Row, Target
-from bench.stats import summary
+from bench.spawn import REPO_ROOT, child
+from bench.stats import alternating, summary
 from skill.app import build_skill
 from skill.store import MemoryStore
 from tests.alexa_test_ca import iso, pki, signed_headers
@@ -135,12 +136,12 @@ class Server:
 
     def __init__(self, mode: str, pki_dir: Path, db_path: Path, log_path: Path) -> None:
         self.port = free_port()
-        command = [sys.executable, "-m", "bench.child", "serve", mode, str(self.port)]
-        command += [str(pki_dir), str(db_path)]
+        arguments = child("serve", mode, str(self.port), str(pki_dir), str(db_path))
+        command = [sys.executable, *arguments]
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=Path(__file__).resolve().parent.parent, env=server_env(),
+                command, cwd=REPO_ROOT, env=server_env(),
                 stdout=log, stderr=log,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -206,7 +207,9 @@ class LoadGenerator:
                 self.result.statuses[response.status] += 1
 
 
-def run_mode(mode: str, corpus: list[Request], plan: LoadPlan, workdir: Path, tag: str) -> LoadResult:
+def run_mode(
+    mode: str, corpus: list[Request], plan: LoadPlan, workdir: Path, tag: str
+) -> LoadResult:
     """A fresh server and database for one bounded run; the database is removed after."""
     scratch = scratch_dir(workdir)
     server = Server(mode, workdir / "pki", scratch / "progress.sqlite3", workdir / f"{tag}.log")
@@ -254,8 +257,7 @@ def measure(plan: LoadPlan, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
     results = []
     for round_index in range(plan.rounds):
         corpus = signed_corpus(envelopes)
-        order = MODES if round_index % 2 else tuple(reversed(MODES))
-        for mode in order:
+        for mode in alternating(MODES, round_index):
             results.append(run_mode(mode, corpus, plan, workdir, f"{mode}-{round_index}"))
     detail = {
         "plan": plan.__dict__,

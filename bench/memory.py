@@ -8,22 +8,19 @@ with `DynamoDbAdapter` answers the same request kinds. Peak RSS is the kernel's 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from bench.dialogue import full_routine, lambda_handler_on, new_device
 from bench.localdb import LocalDynamo
 from bench.report import Row, Target
-from bench.stats import summary
+from bench.spawn import child, spawn
+from bench.stats import alternating, summary
 from skill.app import build_skill
 from skill.store import MemoryStore
 
 SECTION = "5 memory"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("ours", "hello")
-CHILD_TIMEOUT_S = 120
 
 
 def routine_kinds() -> list[str]:
@@ -33,14 +30,8 @@ def routine_kinds() -> list[str]:
 
 
 def peak_rss_mib(kind: str, kinds_path: Path, env: dict[str, str]) -> float:
-    command = [sys.executable, "-m", "bench.child", "memory", kind, str(kinds_path)]
-    done = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-        timeout=CHILD_TIMEOUT_S, check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"memory child {kind} failed:\n{done.stderr[-3000:]}")
-    return float(json.loads(done.stdout.splitlines()[-1])["peak_rss_kib"]) / 1024
+    report = spawn(child("memory", kind, str(kinds_path)), env)
+    return float(report["peak_rss_kib"]) / 1024
 
 
 def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
@@ -49,7 +40,7 @@ def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], di
     env = local.child_env()
     samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for index in range(runs):
-        for kind in KINDS if index % 2 == 0 else tuple(reversed(KINDS)):
+        for kind in alternating(KINDS, index):
             samples[kind].append(peak_rss_mib(kind, kinds_path, env))
     medians = {kind: summary(values)["median"] for kind, values in samples.items()}
     row = Row(SECTION, "peak RSS after full routine, median", medians["ours"],

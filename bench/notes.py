@@ -24,16 +24,19 @@ def explain_cold(detail: dict[str, Any]) -> str:
     ours, hello = detail["medians"]["ours"], detail["medians"]["hello"]
     needed = ours["total_s"] - 0.9 * hello["total_s"]
     own_ms = sum(detail["only_ours_ms"].values())
+    adapter_ms = detail["only_hello_ms"].get("ask_sdk_dynamodb", 0.0)
+    client_ms = detail["botocore_client_s"] * 1000
+    extra = _packages(detail["only_ours_ms"])
     return (
         f"ours {ours['total_s']:.3f} s vs the sample's {hello['total_s']:.3f} s. Both must "
         f"load botocore for the one read: the sample inside its import ({hello['import_s']:.3f} s "
-        f"import + build; ask_sdk_dynamodb alone {detail['only_hello_ms'].get('ask_sdk_dynamodb', 0):.0f} ms, "
-        f"its boto3.resource), ours lazily in its first turn ({ours['turn_s']:.3f} s), so "
+        f"import + build; ask_sdk_dynamodb alone {adapter_ms:.0f} ms, its boto3.resource), "
+        f"ours lazily in its first turn ({ours['turn_s']:.3f} s), so "
         f"laziness moves that cost but cannot remove it from a launch that reads. On top, ours "
-        f"imports {own_ms:.0f} ms of modules the sample never loads ({_packages(detail['only_ours_ms'])}) "
+        f"imports {own_ms:.0f} ms of modules the sample never loads ({extra}) "
         f"and builds its content. Reaching 0.9x needs {needed * 1000:.0f} ms less, more than all "
         f"of our own import time; the one cost that large is botocore itself "
-        f"({detail['botocore_client_s'] * 1000:.0f} ms to import and build a DynamoDB client here). "
+        f"({client_ms:.0f} ms to import and build a DynamoDB client here). "
         f"What would close it: in skill/store_dynamodb.py, read and write the one item with a "
         f"small SigV4-signed HTTP call (hashlib/hmac/http.client, credentials from Lambda's "
         f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN) instead of boto3.client, "

@@ -98,7 +98,8 @@ def render(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)) + " |"
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return "| " + " | ".join(padded) + " |"
 
     separator = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(table[0]), separator, *(line(cells) for cells in table[1:])])

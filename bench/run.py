@@ -1,7 +1,7 @@
 """`make bench`: measure the skill against baselines run on the same machine, in the same run.
 
-    .venv/bin/python -m bench.run            # the full run (a few minutes), writes bench/results.json
-    .venv/bin/python -m bench.run --quick    # a smoke run in well under a minute (tests use it)
+    .venv/bin/python -m bench.run           # full run (a few minutes) -> bench/results.json
+    .venv/bin/python -m bench.run --quick   # smoke run, well under a minute (tests use it)
 
 Prints one table: each figure beside its baseline, the ratio, the target and PASS/MISS;
 then the `-X importtime` top 10 of our cold start and a closing note on every missed target.
@@ -105,7 +105,9 @@ def measure_all(settings: Settings, workdir: Path) -> Outcome:
         outcome.run(endpoint.SECTION, lambda: endpoint.measure(settings.load, workdir))
         if local is not None:
             outcome.run(dynamo.SECTION, lambda: dynamo.measure(local))
-            outcome.run(memory.SECTION, lambda: memory.measure(local, settings.memory_runs, workdir))
+            outcome.run(
+                memory.SECTION, lambda: memory.measure(local, settings.memory_runs, workdir)
+            )
     finally:
         if local is not None:
             local.stop()

@@ -27,3 +27,9 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     result = {name: percentile(values, q) for name, q in QUANTILES.items()}
     result["n"] = float(len(values))
     return result
+
+
+def alternating(kinds: tuple[str, ...], index: int) -> tuple[str, ...]:
+    """The order for run `index`: reversed every other run, so slow drift of a busy machine
+    (and whichever goes first) weighs on every kind alike."""
+    return kinds if index % 2 == 0 else tuple(reversed(kinds))

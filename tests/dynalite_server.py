@@ -9,13 +9,9 @@ Nothing is installed at test time: `make test` / `.ci/run` run
 or the installed dynalite is missing, the `dynalite_endpoint` fixture skips locally but fails
 under `CI=true`, so a CI that forgot the install step cannot go green by skipping.
 
-Use from a test module::
-
-    from tests.dynalite_server import create_table, dynalite_endpoint, dynamodb_client  # noqa: F401
-
-The import must be kept (the `noqa`) because pytest finds fixtures by module attribute. The
-server is started once per test process even when several modules import the fixture (each
-import gives pytest a separate fixture definition; a module-level cache shares one server).
+tests/conftest.py registers this module as a pytest plugin, so any test can ask for the
+`dynalite_endpoint` fixture. The server is started once per test process (a module-level
+cache shares one server between every user of the fixture).
 """
 
 from __future__ import annotations
@@ -39,6 +35,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.child_process import ChildProcess, free_port, in_ci
 
 DYNALITE_DIR = Path(__file__).resolve().parent / "dynalite"
 DYNALITE_CLI = DYNALITE_DIR / "node_modules" / "dynalite" / "cli.js"
@@ -93,12 +91,9 @@ def dynamodb_client(endpoint_url: str) -> Any:
 
 
 @dataclass
-class DynaliteServer:
+class DynaliteServer(ChildProcess):
     """A running dynalite child process and where to reach it."""
 
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -106,28 +101,12 @@ class DynaliteServer:
         """The HTTP URL to hand to boto3 as `endpoint_url`."""
         return f"http://127.0.0.1:{self.port}"
 
-    def log_text(self) -> str:
-        """Return what the server wrote so far, for error messages."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return "<no log>"
-
     def stop(self) -> None:
-        """Terminate the server by its PID, escalating to SIGKILL if it does not exit.
-
-        Idempotent, so both the fixture teardown and the atexit safety net may call it.
-        """
+        """Idempotent, so both the fixture teardown and the atexit safety net may call it."""
         if self._stopped:
             return
         self._stopped = True
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        self.terminate()
         with contextlib.suppress(OSError):
             self.log_path.unlink()
 
@@ -139,13 +118,6 @@ def missing_prerequisite() -> str | None:
     if not DYNALITE_CLI.is_file():
         return f"dynalite is not installed at {DYNALITE_CLI} (run `{INSTALL_COMMAND}`)"
     return None
-
-
-def _free_port() -> int:
-    """Ask the OS for a free TCP port on 127.0.0.1 (a tiny race remains; start retries it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _answers(server: DynaliteServer) -> bool:
@@ -202,7 +174,7 @@ def start_dynalite(timeout_s: float = START_TIMEOUT_S, attempts: int = 3) -> Dyn
         raise RuntimeError(problem)
     last_error = ""
     for _ in range(attempts):
-        server = _launch(_free_port())
+        server = _launch(free_port())
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
@@ -248,10 +220,6 @@ def _release() -> None:
             _shared = None
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 @pytest.fixture(scope="session")
 def dynalite_endpoint() -> Iterator[str]:
     """Yield the URL of a dynalite server shared by the whole test session.
@@ -262,7 +230,7 @@ def dynalite_endpoint() -> Iterator[str]:
     problem = missing_prerequisite()
     if problem is not None:
         message = f"dynalite integration tests need a local DynamoDB server: {problem}"
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
         pytest.skip(message)
     server = _acquire()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.dynalite_server import _in_ci
+from tests.child_process import ChildProcess, free_port, in_ci
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER_DIR = REPO / "tests" / "virtual_alexa"
@@ -78,16 +77,9 @@ def server_command() -> list[str]:
     script = Path(sys.executable).with_name("foot-routine")
     if script.is_file():
         return [str(script)]
-    if _in_ci():
+    if in_ci():
         pytest.fail(f"{script} is missing: install the project (`make test`) [CI=true]")
     return [sys.executable, "-c", "import sys; from skill.cli import main; main(sys.argv[1:])"]
-
-
-def _free_port() -> int:
-    """Ask the OS for a free TCP port on 127.0.0.1 (a tiny race remains; start retries it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # No ProxyHandler entries: an HTTP_PROXY in the environment must not see 127.0.0.1 traffic.
@@ -95,23 +87,12 @@ _LOCAL_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
-class SkillServer:
+class SkillServer(ChildProcess):
     """A running `foot-routine serve --dev` child process and where to reach it."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
-
-    def log_text(self) -> str:
-        """What the server wrote so far, for failure messages."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return "<no log>"
 
     def health(self) -> dict[str, Any] | None:
         """The /healthz body once it answers 200, else None."""
@@ -122,14 +103,8 @@ class SkillServer:
             return None
 
     def stop(self) -> None:
-        """Terminate by PID (waitress exits on SIGTERM), escalating to SIGKILL."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        """waitress exits on SIGTERM."""
+        self.terminate()
 
 
 def _launch(port: int, db_path: Path, log_path: Path) -> SkillServer:
@@ -156,7 +131,7 @@ def start_server(workdir: Path, attempts: int = 3) -> SkillServer:
     last_error = ""
     for attempt in range(attempts):
         server = _launch(
-            _free_port(), workdir / "progress.sqlite3", workdir / f"serve-{attempt}.log"
+            free_port(), workdir / "progress.sqlite3", workdir / f"serve-{attempt}.log"
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and server.process.poll() is None:
@@ -183,7 +158,7 @@ def server() -> Iterator[SkillServer]:
     problem = missing_prerequisite()
     if problem is not None:
         message = f"virtual-alexa tests need node and the pinned virtual-alexa: {problem}"
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
         pytest.skip(message)
     with tempfile.TemporaryDirectory(prefix="foot-routine-va-") as workdir:

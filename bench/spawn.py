@@ -1,0 +1,46 @@
+"""Starting the benchmark's child processes (`python -m bench.child ...`) from the repo root."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHILD_TIMEOUT_S = 120
+
+
+def spawn(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run `python ARGUMENTS` in a fresh interpreter and return its first stdout line as JSON.
+
+    `total_s` is the wall time from spawning to that line (start-up included, exit not);
+    `stderr` is what the child wrote there, kept in a file because `-X importtime` output
+    would fill a pipe and stall the child.
+    """
+    command = [sys.executable, *arguments]
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        total = time.perf_counter() - started
+        process.communicate(timeout=CHILD_TIMEOUT_S)
+        stderr.seek(0)
+        errors = stderr.read()
+    if process.returncode != 0 or not line:
+        raise RuntimeError(f"{arguments} failed ({process.returncode}):\n{errors[-3000:]}")
+    report: dict[str, Any] = json.loads(line)
+    report["total_s"] = total
+    report["stderr"] = errors
+    return report
+
+
+def child(*arguments: str) -> list[str]:
+    """The arguments that run one `bench.child` command."""
+    return ["-m", "bench.child", *arguments]
