@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from skill.envelopes import Device
 
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-test.pem"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
@@ -234,29 +235,7 @@ def iso(moment: datetime) -> str:
 def launch_envelope(
     timestamp: datetime, *, skill_id: str = SKILL_ID, request_type: str = "LaunchRequest"
 ) -> dict[str, Any]:
-    """A minimal but complete request envelope, as Alexa sends for "open foot routine"."""
-    application = {"applicationId": skill_id}
-    user = {"userId": "amzn1.ask.account.TESTUSER"}
-    return {
-        "version": "1.0",
-        "session": {
-            "new": True,
-            "sessionId": f"amzn1.echo-api.session.{uuid.uuid4()}",
-            "application": application,
-            "user": user,
-        },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": "amzn1.ask.device.TEST", "supportedInterfaces": {}},
-                "apiEndpoint": "https://api.amazonalexa.com",
-            }
-        },
-        "request": {
-            "type": request_type,
-            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-            "timestamp": iso(timestamp),
-            "locale": "en-US",
-        },
-    }
+    """A complete request envelope, as Alexa sends for "open foot routine"."""
+    envelope = Device(skill_id=skill_id, user_id="amzn1.ask.account.TESTUSER").launch(timestamp)
+    envelope["request"]["type"] = request_type
+    return envelope

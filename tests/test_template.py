@@ -25,12 +25,15 @@ import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.dynalite_server import create_table, dynalite_endpoint  # noqa: F401
+from skill.envelopes import Device
+from tests.child_process import in_ci
+from tests.dynalite_server import create_table
 from tests.template_loader import REPO_ROOT, load_template, resource, resources_of_type
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -327,10 +330,6 @@ def test_lambda_requirements_are_runtime_only() -> None:
 # --------------------------------------------------------------------------- tool checks
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
 def _tool(name: str) -> Path:
     """A tool from .venv-tools; skip locally when absent, fail under CI=true."""
     path = TOOLS_BIN / name
@@ -338,7 +337,7 @@ def _tool(name: str) -> Path:
         message = (
             f"{path} is missing: run `make tools` (creates .venv-tools with SAM CLI, cfn-lint)"
         )
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
         pytest.skip(message)
     return path
@@ -497,32 +496,10 @@ print(json.dumps({"response": response, "outside": outside, "errors": errors}))
 
 
 def _launch_request() -> dict[str, Any]:
-    skill_id = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
-    user = {"userId": "amzn1.ask.account.BUILD-TEST"}
-    application = {"applicationId": skill_id}
-    return {
-        "version": "1.0",
-        "session": {
-            "new": True,
-            "sessionId": "amzn1.echo-api.session.build-test",
-            "application": application,
-            "user": user,
-        },
-        "context": {
-            "System": {
-                "application": application,
-                "user": user,
-                "device": {"deviceId": "amzn1.ask.device.BUILD-TEST", "supportedInterfaces": {}},
-                "apiEndpoint": "http://127.0.0.1:9",  # never the real API from a test
-            }
-        },
-        "request": {
-            "type": "LaunchRequest",
-            "requestId": "amzn1.echo-api.request.build-test",
-            "timestamp": "2024-01-01T12:00:00Z",
-            "locale": "en-US",
-        },
-    }
+    """Pointing the Alexa API at 127.0.0.1:9 keeps any test from reaching the real API."""
+    device = Device(user_id="amzn1.ask.account.BUILD-TEST", api_endpoint="http://127.0.0.1:9")
+    return device.launch(datetime(2024, 1, 1, 12, tzinfo=UTC))
+
 
 
 def _invoke_built(artefact: Path, extra_env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
@@ -573,7 +550,7 @@ def test_built_handler_answers_launch_with_local_store(
 def test_built_handler_answers_launch_with_the_template_table(
     built_function: Path,
     tmp_path: Path,
-    dynalite_endpoint: str,  # noqa: F811
+    dynalite_endpoint: str,
     template: dict[str, Any],
 ) -> None:
     """As deployed: PROGRESS_TABLE set, table created from the template's own definition."""
