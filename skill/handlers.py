@@ -209,22 +209,32 @@ class Responder:
         return builder.response
 
 
-class LaunchHandler(AbstractRequestHandler):
+class RequestTypeHandler(AbstractRequestHandler):
+    """One handler per request kind: `request_type` says which."""
+
+    request_type: str
+
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "LaunchRequest"
+        return get_request_type(handler_input) == self.request_type
+
+    def respond(self, handler_input: HandlerInput, event: Event) -> Response:
+        return self.responder.respond(handler_input, event)
+
+
+class LaunchHandler(RequestTypeHandler):
+    request_type = "LaunchRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return self.responder.respond(handler_input, Event(EventKind.LAUNCH))
+        return self.respond(handler_input, Event(EventKind.LAUNCH))
 
 
 def _exercise_event(handler_input: HandlerInput) -> Event:
     """The spoken exercise name, resolved by Alexa's entity resolution or by our synonyms."""
-    intent = getattr(handler_input.request_envelope.request, "intent", None)
-    slot = (getattr(intent, "slots", None) or {}).get("exercise")
-    spoken = _slot_value(handler_input, "exercise")
+    slot = _slot(handler_input, "exercise")
+    spoken = getattr(slot, "value", None)
     resolutions = getattr(slot, "resolutions", None)
     for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
         if authority.status.code.value == "ER_SUCCESS_MATCH" and authority.values:
@@ -234,10 +244,10 @@ def _exercise_event(handler_input: HandlerInput) -> Event:
     return Event(EventKind.GO_TO, exercise=exercise, spoken=spoken)
 
 
-def _slot_value(handler_input: HandlerInput, name: str) -> str | None:
+def _slot(handler_input: HandlerInput, name: str) -> Any:
+    """A slot of an IntentRequest or a CanFulfillIntentRequest, or None."""
     intent = getattr(handler_input.request_envelope.request, "intent", None)
-    slot = (getattr(intent, "slots", None) or {}).get(name)
-    return getattr(slot, "value", None)
+    return (getattr(intent, "slots", None) or {}).get(name)
 
 
 def _event_for(handler_input: HandlerInput) -> Event:
@@ -246,46 +256,37 @@ def _event_for(handler_input: HandlerInput) -> Event:
     if kind is EventKind.GO_TO:
         return _exercise_event(handler_input)
     if kind is EventKind.SET_REMINDER:
-        return Event(kind, time=parse_time_slot(_slot_value(handler_input, "time")))
+        return Event(kind, time=parse_time_slot(getattr(_slot(handler_input, "time"), "value", None)))
     return Event(kind)
 
 
-class IntentHandler(AbstractRequestHandler):
+class IntentHandler(RequestTypeHandler):
     """Every intent of the model; unknown intent names count as not understood."""
 
-    def __init__(self, responder: Responder) -> None:
-        self.responder = responder
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "IntentRequest"
+    request_type = "IntentRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return self.responder.respond(handler_input, _event_for(handler_input))
+        return self.respond(handler_input, _event_for(handler_input))
 
 
-class ScreenButtonHandler(AbstractRequestHandler):
+class ScreenButtonHandler(RequestTypeHandler):
     """A touch on the exercise screen's Next or Repeat button."""
 
-    def __init__(self, responder: Responder) -> None:
-        self.responder = responder
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "Alexa.Presentation.APL.UserEvent"
+    request_type = "Alexa.Presentation.APL.UserEvent"
 
     def handle(self, handler_input: HandlerInput) -> Response:
         arguments = getattr(handler_input.request_envelope.request, "arguments", None) or [None]
         kind = BUTTON_EVENTS.get(arguments[0], EventKind.UNKNOWN)
-        return self.responder.respond(handler_input, Event(kind))
+        return self.respond(handler_input, Event(kind))
 
 
-class CanFulfillHandler(AbstractRequestHandler):
+class CanFulfillHandler(RequestTypeHandler):
     """Alexa asks, without our name being said, whether we can serve an intent.
 
     Answered from the intent and slot alone: no progress is read or written.
     """
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "CanFulfillIntentRequest"
+    request_type = "CanFulfillIntentRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
         event = _event_for(handler_input)
@@ -303,28 +304,23 @@ class CanFulfillHandler(AbstractRequestHandler):
         return handler_input.response_builder.response
 
 
-class SessionEndedHandler(AbstractRequestHandler):
+class SessionEndedHandler(RequestTypeHandler):
     """The user went quiet, left, or Alexa hit an error: keep their place, say nothing."""
 
-    def __init__(self, responder: Responder) -> None:
-        self.responder = responder
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "SessionEndedRequest"
+    request_type = "SessionEndedRequest"
 
     def handle(self, handler_input: HandlerInput) -> Response:
         error = getattr(handler_input.request_envelope.request, "error", None)
         if error is not None:
             log.warning("session ended with error %s", getattr(error, "object_type", error))
-        self.responder.respond(handler_input, Event(EventKind.SESSION_ENDED))
+        self.respond(handler_input, Event(EventKind.SESSION_ENDED))
         return handler_input.response_builder.response
 
 
-class SkillDisabledHandler(AbstractRequestHandler):
+class SkillDisabledHandler(RequestTypeHandler):
     """The user disabled the skill: forget everything we stored about them."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return get_request_type(handler_input) == "AlexaSkillEvent.SkillDisabled"
+    request_type = "AlexaSkillEvent.SkillDisabled"
 
     def handle(self, handler_input: HandlerInput) -> Response:
         handler_input.attributes_manager.delete_persistent_attributes()
@@ -353,7 +349,7 @@ def request_handlers(responder: Responder) -> list[AbstractRequestHandler]:
         LaunchHandler(responder),
         IntentHandler(responder),
         ScreenButtonHandler(responder),
-        CanFulfillHandler(),
+        CanFulfillHandler(responder),
         SessionEndedHandler(responder),
-        SkillDisabledHandler(),
+        SkillDisabledHandler(responder),
     ]
