@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
@@ -33,3 +36,17 @@ def build_skill(
     builder.add_global_response_interceptor(SaveProgress())
     builder.add_exception_handler(PoliteErrorHandler())
     return builder.create()
+
+
+def skill_from_config(config: Mapping[str, str] | None = None) -> CustomSkill:
+    """The skill as Lambda and the web endpoint run it, configured from the environment.
+
+    `ALEXA_API_CALLS=0` keeps it off Alexa's APIs (time zone, reminders), for clients such
+    as the local console whose requests carry no real API token.
+    """
+    from skill.api_client import TimedApiClient
+    from skill.config import make_store
+
+    config = os.environ if config is None else config
+    calls_allowed = config.get("ALEXA_API_CALLS", "1").strip().lower() not in ("0", "false")
+    return build_skill(make_store(config), api_client=TimedApiClient() if calls_allowed else None)

@@ -13,17 +13,11 @@ from typing import Any
 
 from ask_sdk_model import RequestEnvelope
 
-from skill.api_client import TimedApiClient
-from skill.app import build_skill
-from skill.config import make_store
+from skill.app import skill_from_config
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
-# ALEXA_API_CALLS=0 keeps the skill off Alexa's APIs (the local console has no real token).
-_api_client = None if os.environ.get("ALEXA_API_CALLS", "1").lower() in ("0", "false") else (
-    TimedApiClient()
-)
-_skill = build_skill(make_store(), api_client=_api_client)
+_skill = skill_from_config()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

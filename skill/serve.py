@@ -17,7 +17,12 @@ from skill.web import create_app
 
 logger = logging.getLogger(__name__)
 
-DEV_OVERRIDES = {"ALEXA_VERIFY_SIGNATURE": "false", "ALEXA_VERIFY_TIMESTAMP": "false"}
+# Local clients (virtual-alexa, curl) carry no real API token: stay off Alexa's APIs too.
+DEV_OVERRIDES = {
+    "ALEXA_VERIFY_SIGNATURE": "false",
+    "ALEXA_VERIFY_TIMESTAMP": "false",
+    "ALEXA_API_CALLS": "0",
+}
 
 
 def is_loopback(host: str) -> bool:

@@ -62,10 +62,9 @@ class LazySkill:
     def get(self) -> CustomSkill:
         with self._lock:
             if self._skill is None:
-                from skill.app import build_skill  # deferred: keeps boto3 out of import time
-                from skill.config import make_store
+                from skill.app import skill_from_config  # deferred: keeps boto3 out of import
 
-                self._skill = build_skill(make_store(self._store_config))
+                self._skill = skill_from_config(self._store_config)
             return self._skill
 
 

@@ -71,6 +71,7 @@ def config(tmp_path, fetcher: RecordingFetcher) -> dict[str, Any]:
         "ALEXA_TRUST_ROOTS": pki().root_pem,
         "ALEXA_CERT_FETCHER": fetcher,
         "FOOT_ROUTINE_DB": str(tmp_path / "progress.sqlite3"),
+        "ALEXA_API_CALLS": "0",  # the envelopes carry no real token: no network from tests
     }
 
 
@@ -120,7 +121,8 @@ def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, mon
     built = []
     real_build = skill.app.build_skill
     monkeypatch.setattr(
-        skill.app, "build_skill", lambda store: built.append(store) or real_build(store)
+        skill.app, "build_skill",
+        lambda store, **kwargs: built.append(store) or real_build(store, **kwargs),
     )
     for _ in range(3):
         assert post_signed(client, fresh_launch()).status_code == 200
@@ -280,7 +282,7 @@ def test_a_crashing_skill_answers_500_without_traceback(client, monkeypatch, cap
         def invoke(self, request_envelope, context):
             raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(skill.app, "build_skill", lambda store: Exploding())
+    monkeypatch.setattr(skill.app, "build_skill", lambda store, **kwargs: Exploding())
     with caplog.at_level(logging.ERROR, logger="skill.web"):
         response = post_signed(client, fresh_launch())
     assert assert_json_error(response, 500) == "internal error"
