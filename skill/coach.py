@@ -208,16 +208,17 @@ class Coach:
         parts = len(self.steps[position.exercise])
         return (self._say("progress_part", part=position.step + 1, parts=parts),)
 
-    def _streak_line(self, progress: Progress, now: datetime) -> Speech:
+    def _streak_line(self, progress: Progress, now: datetime, on_launch: bool = False) -> Speech:
         """Only worth saying from two days in a row, or a second routine in one day,
         which is what the source recommends (toe walks twice a day)."""
-        today = now.date().isoformat()
-        if progress.history.count(today) >= 2:
-            return (self._say("twice_today"),)
+        done_today = progress.history.count(now.date().isoformat())
+        if done_today >= (1 if on_launch else 2):
+            return (self._say("done_today" if on_launch else "twice_today"),)
         days = streak(progress.history, now.date())
         if days < 2:
             return ()
-        return (self._say("streak_days", days=self.texts.number(days)),)
+        key = "streak_launch" if on_launch else "streak_days"
+        return (self._say(key, days=self.texts.number(days)),)
 
     def _enter(
         self, progress: Progress, position: Position, now: datetime, lead: Speech = ()
@@ -360,7 +361,7 @@ class Coach:
         if first_time:
             welcome = (self._say("welcome_first", minutes=self.routine.minutes),)
             return self._ask(progress, Question.START, welcome)
-        welcome = (self._say("welcome_back"), *self._streak_line(progress, now), *lead)
+        welcome = (self._say("welcome_back"), *self._streak_line(progress, now, True), *lead)
         if position:
             where = (self._say("where_you_were", number=self._number(position),
                                name=self._name(position)), *self._part(position))

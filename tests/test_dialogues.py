@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from skill.routine import load_routine
-from tests.conversation import Conversation
+from tests.conversation import Conversation, Heard
 
 EXERCISES = [exercise.name for exercise in load_routine().exercises]
 FULL_DISCLAIMER = "not a substitute for advice from your doctor"
@@ -222,3 +222,25 @@ def test_one_shot_questions_end_for_new_and_returning_users(talk):
     start(talk).say("AMAZON.StopIntent")
     heard = talk().say("StreakIntent")
     assert heard.ended
+
+
+def finish_routine(alexa: Conversation) -> Heard:
+    alexa.launch()
+    alexa.say("StartRoutineIntent")
+    heard = alexa.say("NextExerciseIntent")
+    while "finished your foot routine" not in heard.text:
+        heard = alexa.say("NextExerciseIntent")
+    return heard
+
+
+def test_streak_on_completion_and_launch_and_twice_a_day(talk, clock):
+    finish_routine(talk())
+    clock.advance(days=1)
+    finish_routine(talk()).hears("two days in a row")
+    clock.advance(days=1)
+    talk().launch().hears("two days in a row")
+    heard = finish_routine(talk())
+    heard.hears("three days in a row")
+    talk().launch().hears("already done it once today")
+    finish_routine(talk()).hears("second round today")
+    talk().say("StreakIntent").hears("finished the routine 4 times", "three days in a row")
