@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
 VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 
-.PHONY: run test lint serve chat-script voice clean
+.PHONY: run test lint serve chat-script voice bench clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -51,6 +51,10 @@ lint: $(STAMP)
 test: $(STAMP) $(DYNALITE) $(VIRTUAL_ALEXA) tools
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+## bench: measure against same-run baselines; prints the table, writes bench/results.json
+bench: $(STAMP) $(DYNALITE)
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .venv-tools tests/dynalite/node_modules tests/virtual_alexa/node_modules .foot-routine .aws-sam

@@ -74,21 +74,29 @@ def memory(kind: str, kinds_path: str) -> None:
     print(json.dumps({"peak_rss_kib": peak_rss_kib(), "turns": len(turns)}), flush=True)
 
 
+def verifier_config(mode: str, root_pem: bytes, chain_pem: bytes) -> dict[str, Any]:
+    """Verification settings: "on" trusts the test CA and serves its chain without a fetch,
+    "off" is `--dev`'s overrides. The skill id check stays on in both."""
+    from skill.serve import DEV_OVERRIDES
+    from tests.alexa_test_ca import SKILL_ID
+
+    config: dict[str, Any] = {"ALEXA_SKILL_ID": SKILL_ID}
+    if mode == "on":
+        config.update({"ALEXA_TRUST_ROOTS": root_pem, "ALEXA_CERT_FETCHER": lambda _: chain_pem})
+    else:
+        config.update(DEV_OVERRIDES)
+    return config
+
+
 def serve(mode: str, port: str, pki_dir: str, db_path: str) -> None:
-    """`skill.serve.serve` with the test CA trusted (on) or verification off (`--dev`)."""
+    """`skill.serve.serve` (waitress, 2 threads) in one of the two verification modes."""
     import logging
 
     from skill.serve import serve as run_server
-    from tests.alexa_test_ca import SKILL_ID
 
     logging.basicConfig(level=logging.WARNING)
-    chain = (Path(pki_dir) / "chain.pem").read_bytes()
-    config = {
-        "ALEXA_SKILL_ID": SKILL_ID,
-        "ALEXA_TRUST_ROOTS": (Path(pki_dir) / "root.pem").read_bytes(),
-        "ALEXA_CERT_FETCHER": lambda _url: chain,
-        "FOOT_ROUTINE_DB": db_path,
-    }
+    pems = [(Path(pki_dir) / name).read_bytes() for name in ("root.pem", "chain.pem")]
+    config = {**verifier_config(mode, *pems), "FOOT_ROUTINE_DB": db_path}
     run_server("127.0.0.1", int(port), dev=(mode == "off"), config=config, threads=SERVER_THREADS)
 
 

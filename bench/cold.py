@@ -16,7 +16,7 @@ from typing import Any
 from bench.dialogue import LAUNCH, NEXT, START, envelope_for, lambda_handler_on, replay
 from bench.localdb import LocalDynamo, seed_hello_user
 from bench.report import Row, Target
-from bench.spawn import child, spawn
+from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
 from skill.envelopes import Device
 
@@ -128,7 +128,7 @@ def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], di
     event = workdir / "launch.json"
     launch = envelope_for(Device(user_id=RETURNING_USER), LAUNCH)
     event.write_text(json.dumps(launch), encoding="utf-8")
-    env = local.child_env()
+    env = with_bytecode_cache(local.child_env(), workdir)
     samples = alternated_runs(event, env, runs)
     detail = {
         "runs_per_skill": runs,

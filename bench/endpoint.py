@@ -21,6 +21,7 @@ import gc
 import http.client
 import itertools
 import json
+import logging
 import math
 import os
 import shutil
@@ -38,12 +39,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.test import EnvironBuilder
+
+from bench.child import verifier_config
 from bench.dialogue import full_routine, lambda_handler_on, new_device
 from bench.report import Row, Target
 from bench.spawn import REPO_ROOT, child
 from bench.stats import alternating, summary
 from skill.app import build_skill
 from skill.store import MemoryStore
+from skill.web import build_verifier
 from tests.alexa_test_ca import iso, pki, signed_headers
 
 SECTION = "3 endpoint"
@@ -51,7 +57,7 @@ HOST = "127.0.0.1"
 MODES = ("on", "off")
 START_TIMEOUT_S = 20.0
 REQUEST_TIMEOUT_S = 10.0
-MAX_EXPECTED_RPS = 800  # sizes each round's requests; seen here: 200-650
+MAX_EXPECTED_RPS = 800  # sizes each round's requests (seen on 2 cores: 200-650)
 
 Request = tuple[bytes, dict[str, str]]
 
@@ -100,6 +106,23 @@ def process_cpu_s(pid: int) -> float | None:
         return None
     fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def verify_ms(corpus: list[Request], mode: str) -> float:
+    """Median time of the verifier alone on each request, in this process (no HTTP, no noise
+    from the server): what verification itself adds to a request. The headers are the
+    WSGI-environ view Flask hands the verifier, since reading them is part of the cost."""
+    logging.getLogger("skill.web").setLevel(logging.ERROR)  # --dev's warnings, once is enough
+    verifier = build_verifier(verifier_config(mode, pki().root_pem, pki().chain_pem))
+    times = []
+    for body, headers in corpus:
+        environ = EnvironBuilder(method="POST", path="/", headers=headers, data=body)
+        view = EnvironHeaders(environ.get_environ())
+        envelope = json.loads(body)
+        started = time.perf_counter()
+        verifier.verify(view, body, envelope)
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)["median"]
 
 
 def routine_envelopes() -> list[dict[str, Any]]:
@@ -255,7 +278,7 @@ def median_of(results: list[LoadResult], figure: Callable[[LoadResult], float | 
     return summary(values)["median"] if values else None
 
 
-def rows_for(results: list[LoadResult]) -> list[Row]:
+def rows_for(by_mode: dict[str, list[LoadResult]]) -> list[Row]:
     """Wall-clock figures as measured, and the target judged on server CPU per request.
 
     Why the target is not on the wall-clock rows: on a shared 2-core machine, two identical
@@ -263,7 +286,6 @@ def rows_for(results: list[LoadResult]) -> list[Row]:
     the server's own CPU time per request does not swing with its neighbours. With two
     threads under one GIL the server is CPU-bound, so 1 / CPU-per-request is its capacity.
     """
-    by_mode = {mode: [r for r in results if r.mode == mode] for mode in MODES}
     rps = {mode: median_of(runs, lambda r: r.rps) for mode, runs in by_mode.items()}
     cpu = {mode: median_of(runs, lambda r: r.cpu_ms_per_request) for mode, runs in by_mode.items()}
     pooled = {mode: summary([ms for r in runs for ms in r.latencies_ms])
@@ -316,16 +338,18 @@ def start_servers(workdir: Path, scratch: Path) -> dict[str, Server]:
     return servers
 
 
-def run_rounds(plan: LoadPlan, servers: dict[str, Server]) -> list[LoadResult]:
+def run_rounds(plan: LoadPlan, servers: dict[str, Server]) -> tuple[list[LoadResult], Any]:
+    """The alternated runs, and the verifier's own cost on the last round's requests."""
     routine = routine_envelopes()
     users = users_per_round(plan, len(routine))
     results = []
+    corpus: list[Request] = []
     for round_index in range(plan.rounds):
         corpus = signed_corpus(as_users(routine, users))
         gc.collect()  # else the garbage of signing is collected during the round's first run
         for mode in alternating(MODES, round_index):
             results.append(LoadGenerator(servers[mode], corpus, plan, mode).run())
-    return results
+    return results, {mode: verify_ms(corpus, mode) for mode in MODES}
 
 
 def measure(plan: LoadPlan, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
@@ -333,16 +357,27 @@ def measure(plan: LoadPlan, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
     scratch = scratch_dir(workdir)
     servers = start_servers(workdir, scratch)
     try:
-        results = run_rounds(plan, servers)
+        results, verify = run_rounds(plan, servers)
     finally:
         for server in servers.values():
             server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+    by_mode = {mode: [r for r in results if r.mode == mode] for mode in MODES}
     detail = {
         "plan": plan.__dict__,
+        "rps_range": {mode: [min(r.rps for r in runs), max(r.rps for r in runs)]
+                      for mode, runs in by_mode.items()},
         "runs": [
-            {"mode": r.mode, "rps": r.rps, "statuses": dict(r.statuses), "exhausted": r.exhausted}
+            {
+                "mode": r.mode,
+                "rps": r.rps,
+                "cpu_ms_per_request": r.cpu_ms_per_request,
+                "statuses": dict(r.statuses),
+                "exhausted": r.exhausted,
+            }
             for r in results
         ],
     }
-    return rows_for(results), detail
+    verify_row = Row(SECTION, "verifier alone per request, in process", verify["on"],
+                     verify["off"], "ms", digits=3)
+    return [*rows_for(by_mode), verify_row], detail

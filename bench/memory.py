@@ -14,7 +14,7 @@ from typing import Any
 from bench.dialogue import full_routine, lambda_handler_on, new_device
 from bench.localdb import LocalDynamo
 from bench.report import Row, Target
-from bench.spawn import child, spawn
+from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
 from skill.app import build_skill
 from skill.store import MemoryStore
@@ -37,7 +37,7 @@ def peak_rss_mib(kind: str, kinds_path: Path, env: dict[str, str]) -> float:
 def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
     kinds_path = workdir / "routine-kinds.json"
     kinds_path.write_text(json.dumps(routine_kinds()), encoding="utf-8")
-    env = local.child_env()
+    env = with_bytecode_cache(local.child_env(), workdir)
     samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for index in range(runs):
         for kind in alternating(KINDS, index):

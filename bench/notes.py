@@ -54,22 +54,26 @@ def explain_warm(detail: dict[str, Any]) -> str:
         f"budget leaves {(1.5 * hello - hello):.3f} ms for all of our work: the coach, SSML for "
         f"speech and reprompt, the progress fingerprint and the write when it changed, and "
         f"serialising a 2 KB response with session attributes. What would close it: in "
-        f"skill/speech.py memoise to_ssml (the same lines are rendered again and again; called "
-        f"twice a turn); in skill/handlers.py SaveProgress compute the fingerprint once and set "
-        f"the new version on `progress` instead of rebuilding it with progress_from_dict after "
-        f"the write; in skill/lambda_function.py hand the SDK a serializer that parses the "
-        f"timestamp with datetime.fromisoformat and caches model classes."
+        f"skill/lambda_function.py deserialise with a DefaultSerializer subclass that parses "
+        f"ISO timestamps with datetime.fromisoformat and caches the model-class lookups (in a "
+        f"trial that halved our turn, see README-performance.md); then in skill/speech.py "
+        f"memoise to_ssml (the same lines are rendered again and again, twice a turn) and in "
+        f"skill/handlers.py let SaveProgress compute the fingerprint once and set the new "
+        f"version on `progress` instead of rebuilding it with progress_from_dict."
     )
 
 
 def explain_endpoint(detail: dict[str, Any]) -> str:
-    runs = ", ".join(f"{run['mode']} {run['rps']:.0f}" for run in detail["runs"])
+    cpu = ", ".join(f"{run['mode']} {run['cpu_ms_per_request']:.2f}" for run in detail["runs"]
+                    if run["cpu_ms_per_request"] is not None)
     return (
-        f"per-run throughput (req/s): {runs}. Verification adds one RSA-2048 verify and a "
-        f"header check per request (the chain is verified once and cached); on a loaded 2-core "
-        f"machine the run-to-run spread can exceed that, so rerun before acting. If it holds: "
-        f"skill/web.py parses the body twice (json.loads for the verifier, then the SDK), and "
-        f"reusing the parsed dict for the SDK would pay for the verify."
+        f"server CPU per request by run (ms): {cpu}. Verification itself is one RSA-2048 "
+        f"verify and a few header checks per request (the chain is verified once and cached; "
+        f"see the in-process row), so a large gap here is more likely the machine than the "
+        f"code: rerun on a quiet machine before acting. If it holds: skill/verify.py's _header "
+        f"walks every request header (werkzeug builds each from the WSGI environ) twice a "
+        f"request, where Werkzeug's headers.get() is already case-insensitive; what is left "
+        f"then is the RSA verify itself, which no implementation avoids."
     )
 
 
@@ -124,6 +128,13 @@ def caveats(details: dict[str, Any]) -> list[str]:
             notes.append("WARNING: the save-every-turn baseline did not write on every turn; "
                          "bench/baselines.py no longer matches skill/handlers.py.")
     load = details.get(endpoint.SECTION)
+    if load:
+        ranges = "; ".join(f"{mode} {low:.0f}-{high:.0f}"
+                           for mode, (low, high) in load["rps_range"].items())
+        notes.append(
+            f"Endpoint throughput of single runs ranged ({ranges} req/s) on this shared machine, "
+            f"wider than the effect measured, so its target is judged on server CPU per request."
+        )
     if load and any(run["exhausted"] for run in load["runs"]):
         notes.append("WARNING: a load run used up its request corpus before its deadline; "
                      "raise MAX_EXPECTED_RPS in bench/endpoint.py.")

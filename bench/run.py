@@ -13,6 +13,7 @@ server is a skip with a note, not an error). Everything runs on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sys
@@ -48,13 +49,13 @@ class Settings:
 FULL = Settings(
     cold_runs=20,
     warm_routines=40,
-    load=LoadPlan(seconds=5.0, warmup_seconds=1.0, concurrency=4, rounds=3),
+    load=LoadPlan(seconds=1.5, warmup_seconds=0.5, concurrency=4, rounds=10),
     memory_runs=3,
 )
 QUICK = Settings(
     cold_runs=2,
     warm_routines=1,
-    load=LoadPlan(seconds=1.0, warmup_seconds=0.3, concurrency=4, rounds=1),
+    load=LoadPlan(seconds=1.0, warmup_seconds=0.3, concurrency=4, rounds=2),
     memory_runs=1,
 )
 
@@ -85,29 +86,50 @@ class Outcome:
 
     def skip(self, names: tuple[str, ...], reason: str) -> None:
         for name in names:
-            self.skipped[name] = reason
+            self.skipped.setdefault(name, reason)
 
 
-DYNAMODB_SECTIONS = ("1 cold start", "4 dynamodb cost", "5 memory")
+DYNAMODB_SECTIONS = (cold.SECTION, dynamo.SECTION, memory.SECTION)
+SAMPLE_SECTIONS = (cold.SECTION, memory.SECTION)  # they run the ASK sample on DynamoDB
+SAMPLE_ADAPTER = "ask_sdk_dynamodb"
+INSTALL_HINT = "pip install -e '.[bench]' (ask-sdk-dynamodb-persistence-adapter)"
+
+
+def start_dynamo(outcome: Outcome) -> LocalDynamo | None:
+    """dynalite, or None with the sections that need it marked skipped (and why)."""
+    try:
+        return start_local_dynamo()
+    except RuntimeError as error:
+        outcome.skip(DYNAMODB_SECTIONS, f"no local DynamoDB server: {error}")
+        return None
+
+
+def sections_for(
+    settings: Settings, workdir: Path, local: LocalDynamo | None
+) -> dict[str, Section]:
+    """Every section that can run here, in table order."""
+    sections: dict[str, Section] = {
+        warm.SECTION: lambda: warm.measure(settings.warm_routines),
+        endpoint.SECTION: lambda: endpoint.measure(settings.load, workdir),
+    }
+    if local is not None:
+        db: LocalDynamo = local
+        sections[cold.SECTION] = lambda: cold.measure(db, settings.cold_runs, workdir)
+        sections[dynamo.SECTION] = lambda: dynamo.measure(db)
+        sections[memory.SECTION] = lambda: memory.measure(db, settings.memory_runs, workdir)
+    order = (cold.SECTION, warm.SECTION, endpoint.SECTION, dynamo.SECTION, memory.SECTION)
+    return {name: sections[name] for name in order if name in sections}
 
 
 def measure_all(settings: Settings, workdir: Path) -> Outcome:
     outcome = Outcome()
-    local: LocalDynamo | None = None
+    if importlib.util.find_spec(SAMPLE_ADAPTER) is None:
+        outcome.skip(SAMPLE_SECTIONS, f"the ASK sample's adapter is not installed: {INSTALL_HINT}")
+    local = start_dynamo(outcome)
     try:
-        local = start_local_dynamo()
-    except RuntimeError as error:
-        outcome.skip(DYNAMODB_SECTIONS, f"no local DynamoDB server: {error}")
-    try:
-        if local is not None:
-            outcome.run(cold.SECTION, lambda: cold.measure(local, settings.cold_runs, workdir))
-        outcome.run(warm.SECTION, lambda: warm.measure(settings.warm_routines))
-        outcome.run(endpoint.SECTION, lambda: endpoint.measure(settings.load, workdir))
-        if local is not None:
-            outcome.run(dynamo.SECTION, lambda: dynamo.measure(local))
-            outcome.run(
-                memory.SECTION, lambda: memory.measure(local, settings.memory_runs, workdir)
-            )
+        for name, section in sections_for(settings, workdir, local).items():
+            if name not in outcome.skipped:
+                outcome.run(name, section)
     finally:
         if local is not None:
             local.stop()
