@@ -136,12 +136,25 @@ class LoadProgress(AbstractRequestInterceptor):
         else:
             try:
                 progress = progress_from_dict(manager.persistent_attributes)
-                session[_SAVED] = progress.fingerprint()
+                session[_SAVED] = progress.fingerprints()
             except StoreError as error:
                 log.warning("progress read failed for %s: %s", _user(handler_input), error)
                 progress = Progress()
                 manager.request_attributes[_UNAVAILABLE] = True
         manager.request_attributes[_PROGRESS] = progress
+
+
+def _needs_write(progress: Progress, saved: list[str] | None, ending: bool) -> bool:
+    """Write when something that matters across sessions changed (a new exercise, a
+    finished routine, a reminder); the step within an exercise waits for the session's end.
+
+    Every way a session ends passes through here: either our reply ends it, or Alexa sends
+    SessionEndedRequest (timeout, "exit", an error), so the exact step is never lost.
+    """
+    coarse, full = progress.fingerprints()
+    if not saved:
+        return True
+    return coarse != saved[0] or (ending and full != saved[1])
 
 
 class SaveProgress(AbstractResponseInterceptor):
@@ -157,12 +170,15 @@ class SaveProgress(AbstractResponseInterceptor):
         if progress is None or handler_input.request_envelope.session is None:
             return
         session = manager.session_attributes
-        if progress.fingerprint() != session.get(_SAVED):
+        ending = bool(response and response.should_end_session) or (
+            get_request_type(handler_input) == "SessionEndedRequest"
+        )
+        if _needs_write(progress, session.get(_SAVED), ending):
             try:
                 manager.persistent_attributes = progress.stored()
                 manager.save_persistent_attributes()
                 progress = progress_from_dict({**progress.session(), **manager.persistent_attributes})
-                session[_SAVED] = progress.fingerprint()
+                session[_SAVED] = progress.fingerprints()
             except StoreError as error:
                 log.warning("progress write failed for %s: %s", _user(handler_input), error)
         session[_PROGRESS] = progress.session()

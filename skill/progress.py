@@ -69,12 +69,19 @@ class Progress:
             "reminder_offered_on": self.reminder_offered_on,
         }
 
-    def fingerprint(self) -> str:
-        """Identifies the stored part, so an unchanged turn costs no write."""
+    def fingerprints(self) -> list[str]:
+        """[coarse, full] identities of the stored part, so an unchanged turn costs no write.
+
+        The coarse one leaves out the step within an exercise (and when it moved): moving
+        through an exercise's sets changes only the session, and the exact step is written
+        when the session ends.
+        """
         stored = self.stored()
         del stored["version"]
-        encoded = json.dumps(stored, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(encoded).hexdigest()[:16]
+        full = _digest(stored)
+        stored.update(updated_at=None, position=_position_dict(
+            replace(self.position, step=0) if self.position else None))
+        return [_digest(stored), full]
 
     def session(self) -> dict[str, Any]:
         """Everything, for the session attributes Alexa returns on the next turn."""
@@ -94,6 +101,11 @@ class Progress:
         """Record a finished routine; the history is bounded and kept in order."""
         history = (*self.history, day.isoformat())[-HISTORY_LIMIT:]
         return replace(self, history=history, position=None, done=(), finished=True)
+
+
+def _digest(stored: dict[str, Any]) -> str:
+    encoded = json.dumps(stored, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 def _position_dict(position: Position | None) -> dict[str, Any] | None:

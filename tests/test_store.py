@@ -58,7 +58,7 @@ def _routine_to_the_end(alexa: Conversation) -> None:
 
 
 def test_one_read_per_session_and_writes_only_on_change(dynamo):
-    client, _ = dynamo
+    client, table = dynamo
     alexa = _talk()
     alexa.launch()
     assert client.calls["get_item"] == 1
@@ -69,9 +69,16 @@ def test_one_read_per_session_and_writes_only_on_change(dynamo):
         alexa.say(intent)
     assert client.calls["put_item"] == writes, "questions and repeats cost no write"
     alexa.say("NextExerciseIntent")
-    assert client.calls["put_item"] == writes + 1
-    alexa.end()
+    alexa.say("NextExerciseIntent")
+    assert client.calls["put_item"] == writes, "steps within an exercise wait for the end"
+    alexa.say("NextExerciseIntent")
+    assert client.calls["put_item"] == writes + 1, "a new exercise is written at once"
+    alexa.say("NextExerciseIntent")
+    alexa.end("EXCEEDED_MAX_REPROMPTS")
+    assert client.calls["put_item"] == writes + 2, "the session's end writes the exact step"
     assert client.calls["get_item"] == 1
+    item = stored_item(client.client, table, DEFAULT_USER_ID)
+    assert item["position"] == {"exercise": "toe_walking", "step": 1}
 
 
 def test_full_routine_is_recorded_with_ttl(dynamo, clock):
