@@ -84,7 +84,6 @@ _PROGRESS = "progress"
 _NEW_PROGRESS = "new_progress"
 _UNAVAILABLE = "progress_unavailable"
 _SAVED = "saved"
-_TIME_ZONE = "time_zone"
 
 
 def utc_now() -> datetime:
@@ -99,23 +98,22 @@ def _user(handler_input: HandlerInput) -> str:
     return user_ref(user_id_of(handler_input.request_envelope))
 
 
-def _user_time_zone(handler_input: HandlerInput, look_up: bool) -> tzinfo:
-    """The device's time zone, so "today" in a streak is the user's today; UTC otherwise.
+def _look_up_time_zone(handler_input: HandlerInput) -> str:
+    """The device's time zone from Alexa's settings API, so "today" in a streak or a
+    reminder is the user's today. Asked once per user (it is stored with the progress);
+    any failure means "" (UTC for now, asked again next session)."""
+    system = handler_input.request_envelope.context.system
+    if not system.api_access_token:
+        return ""
+    try:
+        ups = handler_input.service_client_factory.get_ups_service()
+        return ups.get_system_time_zone(system.device.device_id) or ""
+    except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
+        log.info("time zone lookup failed: %s", type(error).__name__)
+        return ""
 
-    Looked up through Alexa's settings API once per session (the answer rides in the
-    session attributes); any failure quietly means UTC.
-    """
-    envelope = handler_input.request_envelope
-    session = handler_input.attributes_manager.session_attributes if envelope.session else {}
-    name = session.get(_TIME_ZONE)
-    if name is None and look_up and envelope.context.system.api_access_token:
-        try:
-            ups = handler_input.service_client_factory.get_ups_service()
-            name = ups.get_system_time_zone(envelope.context.system.device.device_id) or ""
-        except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
-            log.info("time zone lookup failed: %s", type(error).__name__)
-            name = ""
-        session[_TIME_ZONE] = name
+
+def _zone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
@@ -200,7 +198,9 @@ class Responder:
         }
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
-        now = self.clock().astimezone(_user_time_zone(handler_input, self.look_up_time_zone))
+        if progress.time_zone is None and self.look_up_time_zone:
+            progress = replace(progress, time_zone=_look_up_time_zone(handler_input))
+        now = self.clock().astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))
         job = coach.reminder_job(progress, event)
         if job is not None:

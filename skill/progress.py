@@ -48,6 +48,9 @@ class Progress:
     reminder_id: str | None = None
     reminder_time: str | None = None
     reminder_offered_on: str | None = None
+    # The device's IANA time zone, looked up once per user. "" means the lookup failed; it
+    # lives only in this session's attributes (stored as None), so the next session retries.
+    time_zone: str | None = None
     # Kept only for the current session.
     briefed: bool = False
     paused: bool = False
@@ -67,6 +70,7 @@ class Progress:
             "reminder_id": self.reminder_id,
             "reminder_time": self.reminder_time,
             "reminder_offered_on": self.reminder_offered_on,
+            "time_zone": self.time_zone or None,
         }
 
     def fingerprints(self) -> list[str]:
@@ -144,6 +148,7 @@ def progress_from_dict(raw: Any) -> Progress:
         reminder_id=_text(raw.get("reminder_id")),
         reminder_time=_text(raw.get("reminder_time")),
         reminder_offered_on=_text(raw.get("reminder_offered_on")),
+        time_zone=_text(raw.get("time_zone")),
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),

@@ -151,3 +151,6 @@ def test_time_zone_comes_from_the_settings_api(alexa, alexa_api, store, clock): 
     assert store.read(Device().user_id)["history"] == ["2026-11-23"]
     settings_calls = [c for c in alexa_api.requests if "settings" in c.path]
     assert len(settings_calls) == 1
+    conversation.say("AMAZON.StopIntent")
+    alexa().launch()
+    assert len([c for c in alexa_api.requests if "settings" in c.path]) == 1, "asked once per user"
