@@ -27,6 +27,6 @@ def make_store(config: Mapping[str, str] | None = None) -> AbstractPersistenceAd
             endpoint_url=config.get("DYNAMODB_ENDPOINT_URL") or None,
             region=config.get("AWS_REGION") or config.get("AWS_DEFAULT_REGION") or None,
         )
-    from skill.store import SqliteStore
+    from skill.store_sqlite import SqliteStore
 
     return SqliteStore(Path(config.get("FOOT_ROUTINE_DB") or DEFAULT_DB))

@@ -12,8 +12,8 @@ from moto import mock_aws
 
 from skill.envelopes import DEFAULT_USER_ID, Device
 from skill.progress import progress_from_dict
-from skill.store import SqliteStore
 from skill.store_dynamodb import DynamoDbStore
+from skill.store_sqlite import SqliteStore
 from tests.conversation import Conversation
 from tests.storage import (
     CountingClient,
