@@ -1,8 +1,10 @@
 """Progress in DynamoDB: one small item per user, read once per session.
 
-boto3 is imported and the client built on first use, not at import: a Lambda cold
+botocore is imported and the client built on first use, not at import: a Lambda cold
 start that never needs the table (or needs it later) does not pay for it, and no region
-is needed to import the skill. Timeouts and retries are short and bounded so that a
+is needed to import the skill. We use botocore's client directly rather than boto3's:
+boto3's import adds s3transfer and the resource layer (~35 ms of a cold start) for
+nothing we use, and our item needs only a few lines of attribute-value encoding. Timeouts and retries are short and bounded so that a
 slow or throttled table still lets us answer well inside Alexa's 8 seconds.
 """
 
@@ -22,15 +24,36 @@ CLIENT_SETTINGS = {
 }
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; the rest of the skill wants int/float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+def encode(value: Any) -> dict[str, Any]:
+    """A Python value as a DynamoDB attribute value (the types our item uses)."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list | tuple):
+        return {"L": [encode(item) for item in value]}
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+        return {"M": {key: encode(item) for key, item in value.items()}}
+    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
+
+
+def decode(attribute: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value as plain Python (numbers as int where they are whole)."""
+    (kind, value), = attribute.items()
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "L":
+        return [decode(item) for item in value]
+    if kind == "M":
+        return {key: decode(item) for key, item in value.items()}
+    if kind == "NULL":
+        return None
+    return value  # S, BOOL
 
 
 class DynamoDbStore(ProgressStore):
@@ -42,29 +65,20 @@ class DynamoDbStore(ProgressStore):
         self.endpoint_url = endpoint_url
         self.region = region
         self._client = client
-        self._serializer: Any = None
-        self._deserializer: Any = None
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
             from botocore.config import Config
+            from botocore.session import get_session
 
-            self._client = boto3.client(
+            self._client = get_session().create_client(
                 "dynamodb",
                 endpoint_url=self.endpoint_url,
                 region_name=self.region or "us-east-1",
                 config=Config(**CLIENT_SETTINGS),
             )
         return self._client
-
-    def _codec(self) -> tuple[Any, Any]:
-        if self._serializer is None:
-            from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-            self._serializer, self._deserializer = TypeSerializer(), TypeDeserializer()
-        return self._serializer, self._deserializer
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         """Every AWS failure becomes a StoreError; the caller keeps the session going."""
@@ -86,16 +100,14 @@ class DynamoDbStore(ProgressStore):
         response = self._call("get_item", Key=self._key(user_id), ConsistentRead=True)
         if "Item" not in response:
             return None
-        _, deserializer = self._codec()
-        item = {key: deserializer.deserialize(value) for key, value in response["Item"].items()}
+        item = {key: decode(value) for key, value in response["Item"].items()}
         item.pop(KEY_ATTRIBUTE, None)
-        return _plain(item)
+        return item
 
     def write(self, user_id: str, item: dict[str, Any], expected_version: int) -> bool:
         from botocore.exceptions import ClientError
 
-        serializer, _ = self._codec()
-        encoded = {key: serializer.serialize(value) for key, value in item.items()}
+        encoded = {key: encode(value) for key, value in item.items()}
         encoded.update(self._key(user_id))
         condition = "attribute_not_exists(#key) OR #version = :expected"
         if expected_version == 0:

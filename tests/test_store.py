@@ -178,3 +178,13 @@ def test_an_item_from_an_older_schema_still_loads():
     old = {"position": {"exercise": "toe_walking"}, "history": ["2026-01-01", 7], "extra": 1}
     progress = progress_from_dict(old)
     assert progress.position.exercise == "toe_walking" and progress.history == ("2026-01-01",)
+
+
+def test_attribute_value_codec_round_trips_the_stored_item():
+    from skill.progress import Position, Progress
+    from skill.store_dynamodb import decode, encode
+
+    item = Progress(position=Position("toe_walking", 2), history=("2026-11-24",),
+                    heard_disclaimer=True, version=3).stored()
+    assert decode(encode(item)) == item
+    assert encode(1.5) == {"N": "1.5"} and decode({"N": "1.5"}) == 1.5
