@@ -19,6 +19,7 @@ from skill.handlers import (
     request_handlers,
     utc_now,
 )
+from skill.serializer import FastSerializer
 
 
 def build_skill(
@@ -35,7 +36,9 @@ def build_skill(
     builder.add_global_request_interceptor(LoadProgress())
     builder.add_global_response_interceptor(SaveProgress())
     builder.add_exception_handler(PoliteErrorHandler())
-    return builder.create()
+    skill = builder.create()
+    skill.serializer = FastSerializer()
+    return skill
 
 
 def skill_from_config(config: Mapping[str, str] | None = None) -> CustomSkill:

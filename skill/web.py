@@ -22,6 +22,7 @@ from ask_sdk_core.skill import CustomSkill
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from skill.serializer import FastSerializer
 from skill.verify import RequestVerifier, VerificationError
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     verifier = build_verifier(config)
     skill = LazySkill(store_config(config))
-    serializer = DefaultSerializer()
+    serializer = FastSerializer()
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
