@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
 VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 
-.PHONY: run test lint serve chat-script voice bench clean
+.PHONY: run test lint serve chat-script voice bench content clean
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
@@ -42,6 +42,10 @@ voice: $(STAMP)
 ## serve: the self-hosted HTTPS endpoint on 127.0.0.1:5000, embedded store
 serve: $(STAMP)
 	$(VENV)/bin/foot-routine serve
+
+## content: refresh skill/content/compiled.json after editing any content YAML
+content: $(STAMP)
+	$(PY) -m skill.yamlfile
 
 ## lint: ruff, as CI runs it
 lint: $(STAMP)

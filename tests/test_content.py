@@ -95,3 +95,23 @@ def test_every_locale_has_every_prompt_with_the_same_fields():
 
 def test_unknown_locale_falls_back_to_en_us():
     assert load_texts("fr-FR").locale == "en-US"
+
+
+def test_compiled_snapshot_matches_the_yaml():
+    from skill.yamlfile import main
+
+    assert main(["--check"]) == 0, "run `make content` after editing skill/content/*.yaml"
+
+
+def test_content_is_read_from_the_snapshot_only_while_the_yaml_is_unchanged(tmp_path, monkeypatch):
+    from skill import yamlfile
+
+    copy = tmp_path / "content"
+    copy.mkdir()
+    (copy / "note.yaml").write_text("lines: {hello: Hi}\n")
+    monkeypatch.setattr(yamlfile, "CONTENT_DIR", copy)
+    snapshot = yamlfile.compile_snapshot()
+    monkeypatch.setattr(yamlfile, "_snapshot", lambda: snapshot)
+    assert yamlfile.load_yaml(copy / "note.yaml") == {"lines": {"hello": "Hi"}}
+    (copy / "note.yaml").write_text("lines: {hello: Hello again}\n")
+    assert yamlfile.load_yaml(copy / "note.yaml") == {"lines": {"hello": "Hello again"}}
