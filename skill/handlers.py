@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
@@ -114,8 +113,13 @@ def _look_up_time_zone(handler_input: HandlerInput) -> str:
 
 
 def _zone(name: str | None) -> tzinfo:
+    if not name:
+        return UTC
+    # Imported here: zoneinfo's import reads sysconfig (~10 ms) on every cold start otherwise.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
-        return ZoneInfo(name) if name else UTC
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 
