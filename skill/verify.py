@@ -13,6 +13,7 @@ JSON, and maps `VerificationError` to an HTTP 400.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import posixpath
 import ssl
@@ -106,8 +107,12 @@ def load_trust_roots(source: TrustRoots = None) -> list[x509.Certificate]:
         return x509.load_pem_x509_certificates(source)
 
 
+@functools.lru_cache(maxsize=64)
 def check_cert_url(url: str) -> None:
-    """Amazon's URL rules: https, host s3.amazonaws.com, port 443, path under /echo.api/."""
+    """Amazon's URL rules: https, host s3.amazonaws.com, port 443, path under /echo.api/.
+
+    A pure function of the URL, and Alexa uses one URL for a long time: a URL that passed
+    is not parsed again (a failing one raises, which lru_cache never caches)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -132,12 +137,16 @@ def decode_signature(value: str) -> bytes:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
-    """Case-insensitive lookup that works for plain dicts as well as Werkzeug headers."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value.strip()
-    return ""
+    """Case-insensitive lookup that works for plain dicts as well as Werkzeug headers.
+
+    Werkzeug's own `get` is already case-insensitive and cheap; walking every header
+    (Werkzeug builds each from the WSGI environ) is only the fallback for plain dicts.
+    """
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((v for key, v in headers.items() if key.lower() == wanted), "")
+    return value.strip()
 
 
 def _subobject(parent: Any, key: str) -> dict[str, Any]:
