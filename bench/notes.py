@@ -2,7 +2,7 @@
 would close it; plus the caveats a reader of the table needs (skips, errors, estimates).
 
 The "what would close it" parts name the places in skill/ that the figures point at; the
-reasoning behind them is in README-performance.md.
+reasoning behind them is in the README's "Performance" section.
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ def explain_cold(detail: dict[str, Any]) -> str:
         f"({client_ms:.0f} ms to import and build a DynamoDB client here). "
         f"What would close it: in skill/store_dynamodb.py, read and write the one item with a "
         f"small SigV4-signed HTTP call (hashlib/hmac/http.client, credentials from Lambda's "
-        f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN) instead of boto3.client, "
-        f"keeping botocore for anything else; then ship the content pre-parsed (JSON or a "
-        f"generated module) so PyYAML leaves the cold path."
+        f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN) instead of botocore's "
+        f"client (owning signing, retries and error mapping that botocore gives for free)."
     )
 
 
@@ -49,17 +48,12 @@ def explain_warm(detail: dict[str, Any]) -> str:
     ours, hello = detail["stats_ms"]["ours"]["median"], detail["stats_ms"]["hello"]["median"]
     return (
         f"ours {ours:.3f} ms vs hello-world {hello:.3f} ms a turn. Both pay the SDK's envelope "
-        f"deserialisation (about half of our turn: json.dumps of the event, class lookups by "
-        f"name, dateutil for the timestamp); the hello-world does nothing else, so the 1.5x "
-        f"budget leaves {(1.5 * hello - hello):.3f} ms for all of our work: the coach, SSML for "
-        f"speech and reprompt, the progress fingerprint and the write when it changed, and "
-        f"serialising a 2 KB response with session attributes. What would close it: in "
-        f"skill/lambda_function.py deserialise with a DefaultSerializer subclass that parses "
-        f"ISO timestamps with datetime.fromisoformat and caches the model-class lookups (in a "
-        f"trial that halved our turn, see README-performance.md); then in skill/speech.py "
-        f"memoise to_ssml (the same lines are rendered again and again, twice a turn) and in "
-        f"skill/handlers.py let SaveProgress compute the fingerprint once and set the new "
-        f"version on `progress` instead of rebuilding it with progress_from_dict."
+        f"deserialisation (ours through skill/serializer.py: stdlib timestamps, cached class "
+        f"lookups); the 1.5x budget leaves {(1.5 * hello - hello):.3f} ms for all of our work: "
+        f"the coach, SSML for speech and reprompt, the progress fingerprints and the write when "
+        f"one changed, and serialising a 2 KB response with session attributes. What would "
+        f"close it: memoise to_ssml in skill/speech.py (the same lines are rendered again and "
+        f"again) and compute the fingerprints once a turn in SaveProgress (skill/handlers.py)."
     )
 
 
@@ -89,13 +83,10 @@ def explain_dynamo(detail: dict[str, Any]) -> str:
         if what_if is not None and baseline else ""
     )
     return (
-        f"ours writes whenever the stored progress changes, and the step within an exercise is "
-        f"part of it, so every 'next' writes ({writers}); the quiet turns write nothing, as "
-        f"targeted. What would close it: in skill/progress.py leave `position.step` (and "
-        f"`updated_at`) out of Progress.fingerprint(), keep the step in the session attributes, "
-        f"and let SaveProgress (skill/handlers.py) also write when the session ends or the "
-        f"reply ends it (stop, pain, finish) so the exact step is still saved then; only a "
-        f"session cut off without a SessionEndedRequest would resume at the exercise's start."
+        f"ours writes when an exercise, the history, a reminder or the disclaimer changes, and "
+        f"the exact step when the session ends ({writers}); the quiet turns write nothing. What "
+        f"would close it: write the new exercise only at the session's end too (the place would "
+        f"then depend on SessionEndedRequest alone)."
         f"{estimate}"
     )
 
@@ -105,7 +96,7 @@ def explain_memory(detail: dict[str, Any]) -> str:
     return (
         f"peak RSS samples ours {samples['ours']} MiB, hello {samples['hello']} MiB. Both load "
         f"botocore and its DynamoDB model; the rest is our code and content. What would close "
-        f"it: the same steps as the cold start (no boto3/PyYAML on the Lambda path)."
+        f"it: the same step as the cold start (no botocore on the Lambda path)."
     )
 
 
