@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.dialogue import LAUNCH, NEXT, START, envelope_for, lambda_handler_on, replay
 from bench.localdb import LocalDynamo, seed_hello_user
-from bench.report import Row, Target
+from bench.report import Row, percentile_rows
 from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
 from skill.envelopes import Device
@@ -104,17 +104,8 @@ def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, li
 
 def rows_for(samples: dict[str, list[dict]]) -> list[Row]:
     totals = {kind: summary([s["total_s"] for s in samples[kind]]) for kind in KINDS}
-    rows = [
-        Row(
-            SECTION,
-            f"process start -> response, {stat}",
-            totals["ours"][stat],
-            totals["hello"][stat],
-            "s",
-            target=Target(0.9) if stat == "median" else None,
-        )
-        for stat in ("median", "p90", "p99")
-    ]
+    rows = percentile_rows(SECTION, "process start -> response", totals["ours"],
+                           totals["hello"], "s", 0.9)
     for field, label in (("import_s", "import + build"), ("turn_s", "first turn (1 read)")):
         medians = {kind: summary([s[field] for s in samples[kind]])["median"] for kind in KINDS}
         metric = f"in child: {label}, median"

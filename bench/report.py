@@ -85,6 +85,16 @@ class Row:
         return data
 
 
+def percentile_rows(section: str, label: str, ours: dict[str, float], baseline: dict[str, float],
+                    unit: str, median_target: float) -> list[Row]:
+    """Median, p90 and p99 rows of one figure; the target is judged on the median."""
+    return [
+        Row(section, f"{label}, {stat}", ours[stat], baseline[stat], unit,
+            target=Target(median_target) if stat == "median" else None)
+        for stat in ("median", "p90", "p99")
+    ]
+
+
 def _figure(value: float | None, unit: str, digits: int) -> str:
     if value is None:
         return "n/a"

@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.baselines import hello_world_handler
 from bench.dialogue import Turn, full_routine, lambda_handler_on, new_device, replay
-from bench.report import Row, Target
+from bench.report import Row, percentile_rows
 from bench.stats import summary
 from skill.app import build_skill
 from skill.store import MemoryStore
@@ -36,16 +36,6 @@ def measure(routines: int) -> tuple[list[Row], dict[str, Any]]:
             times["ours"] += [turn.seconds * 1000 for turn in ours_turns]
             times["hello"] += [turn.seconds * 1000 for turn in hello_turns]
     stats = {kind: summary(values) for kind, values in times.items()}
-    rows = [
-        Row(
-            SECTION,
-            f"handler turn, {stat}",
-            stats["ours"][stat],
-            stats["hello"][stat],
-            "ms",
-            target=Target(1.5) if stat == "median" else None,
-        )
-        for stat in ("median", "p90", "p99")
-    ]
+    rows = percentile_rows(SECTION, "handler turn", stats["ours"], stats["hello"], "ms", 1.5)
     detail = {"routines": routines, "turns_per_routine": len(ours_turns), "stats_ms": stats}
     return rows, detail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
@@ -12,6 +13,15 @@ from pathlib import Path
 def in_ci() -> bool:
     """Under CI a missing prerequisite is a failure, never a silent skip."""
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def missing_node_package(installed: Path, what: str, install_command: str) -> str | None:
+    """What is missing to run an npm tool here (node, or the package), or None."""
+    if shutil.which("node") is None:
+        return f"node is not on PATH (install Node.js >= 20, then run `{install_command}`)"
+    if not installed.is_file():
+        return f"{what} is not installed at {installed} (run `{install_command}`)"
+    return None
 
 
 def free_port() -> int:

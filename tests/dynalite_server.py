@@ -36,7 +36,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.child_process import ChildProcess, free_port, in_ci
+from tests.child_process import ChildProcess, free_port, in_ci, missing_node_package
 
 DYNALITE_DIR = Path(__file__).resolve().parent / "dynalite"
 DYNALITE_CLI = DYNALITE_DIR / "node_modules" / "dynalite" / "cli.js"
@@ -113,11 +113,7 @@ class DynaliteServer(ChildProcess):
 
 def missing_prerequisite() -> str | None:
     """Say what is missing to run dynalite here, or None when node and dynalite are present."""
-    if shutil.which("node") is None:
-        return f"node is not on PATH (install Node.js >= 20, then run `{INSTALL_COMMAND}`)"
-    if not DYNALITE_CLI.is_file():
-        return f"dynalite is not installed at {DYNALITE_CLI} (run `{INSTALL_COMMAND}`)"
-    return None
+    return missing_node_package(DYNALITE_CLI, "dynalite", INSTALL_COMMAND)
 
 
 def _answers(server: DynaliteServer) -> bool:

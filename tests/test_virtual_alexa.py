@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.child_process import ChildProcess, free_port, in_ci
+from tests.child_process import ChildProcess, free_port, in_ci, missing_node_package
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER_DIR = REPO / "tests" / "virtual_alexa"
@@ -60,11 +60,7 @@ _SCRUBBED_ENV = (
 
 def missing_prerequisite() -> str | None:
     """Say what is missing to run virtual-alexa here, or None when node and it are present."""
-    if shutil.which("node") is None:
-        return f"node is not on PATH (install Node.js >= 20, then run `{INSTALL_COMMAND}`)"
-    if not VIRTUAL_ALEXA.is_file():
-        return f"virtual-alexa is not installed under {DRIVER_DIR} (run `{INSTALL_COMMAND}`)"
-    return None
+    return missing_node_package(VIRTUAL_ALEXA, "virtual-alexa", INSTALL_COMMAND)
 
 
 def server_command() -> list[str]:
