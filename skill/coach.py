@@ -18,7 +18,7 @@ from skill.reminders import ReminderAction, ReminderJob, ReminderResult, Reminde
 from skill.routine import Routine, load_routine
 from skill.speech import Say, Speech
 from skill.steps import Step, StepBuilder
-from skill.texts import Texts, load_texts
+from skill.texts import Texts, load_texts, supported_locale
 
 # A half-done routine older than this is restarted rather than resumed mid-way.
 STALE_AFTER_DAYS = 7
@@ -596,7 +596,11 @@ class Coach:
         return replace(progress, question=None, paused=False), Reply((), end_session=True)
 
 
-@cache
 def coach_for(locale: str) -> Coach:
-    """One coach per locale per process: content is parsed and compiled once."""
+    """One coach per supported locale per process: content is parsed and compiled once."""
+    return _coach(supported_locale(locale))
+
+
+@cache
+def _coach(locale: str) -> Coach:
     return Coach(load_routine(), load_texts(locale))

@@ -67,17 +67,25 @@ def _check_fields(locale: str, key: str, template: str, base_template: str) -> N
         )
 
 
+@cache
 def available_locales() -> tuple[str, ...]:
     """Locales with an override file, plus the default."""
     names = {path.stem for path in STRINGS_DIR.glob("*.yaml")} - {BASE}
     return tuple(sorted(names | {DEFAULT_LOCALE}))
 
 
-@cache
+def supported_locale(locale: str | None) -> str:
+    """The locale itself if we have it, else en-US (so caches stay one entry per locale)."""
+    return locale if locale in available_locales() else DEFAULT_LOCALE
+
+
 def load_texts(locale: str = DEFAULT_LOCALE) -> Texts:
     """The prompts for a locale, parsed once per process."""
-    if locale not in available_locales():
-        locale = DEFAULT_LOCALE
+    return _load_texts(supported_locale(locale))
+
+
+@cache
+def _load_texts(locale: str) -> Texts:
     base = _read(STRINGS_DIR / f"{BASE}.yaml")
     override_path = STRINGS_DIR / f"{locale}.yaml"
     overrides = _read(override_path) if override_path.exists() else {}

@@ -244,3 +244,13 @@ def test_streak_on_completion_and_launch_and_twice_a_day(talk, clock):
     talk().launch().hears("already done it once today")
     finish_routine(talk()).hears("second round today")
     talk().say("StreakIntent").hears("finished the routine 4 times", "three days in a row")
+
+
+def test_other_english_locales_and_an_unsupported_one(talk):
+    for locale, phrase in (("en-GB", "physiotherapist"), ("en-IN", "physiotherapist"),
+                           ("fr-FR", "physical therapist")):
+        alexa = talk()
+        alexa.device.locale = locale
+        alexa.device.user_id = f"amzn1.ask.account.{locale}"
+        alexa.launch()
+        alexa.say("StartRoutineIntent").hears(phrase, "Exercise 1 of 5")
