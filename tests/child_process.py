@@ -15,6 +15,16 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
+def skip_or_fail(message: str) -> None:
+    """A missing prerequisite: a skip on a developer's machine, a failure under CI, where a
+    skipped suite would hide a broken install step."""
+    import pytest
+
+    if in_ci():
+        pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
 def missing_node_package(installed: Path, what: str, install_command: str) -> str | None:
     """What is missing to run an npm tool here (node, or the package), or None."""
     if shutil.which("node") is None:

@@ -36,7 +36,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.child_process import ChildProcess, free_port, in_ci, missing_node_package
+from tests.child_process import ChildProcess, free_port, missing_node_package, skip_or_fail
 
 DYNALITE_DIR = Path(__file__).resolve().parent / "dynalite"
 DYNALITE_CLI = DYNALITE_DIR / "node_modules" / "dynalite" / "cli.js"
@@ -225,10 +225,7 @@ def dynalite_endpoint() -> Iterator[str]:
     """
     problem = missing_prerequisite()
     if problem is not None:
-        message = f"dynalite integration tests need a local DynamoDB server: {problem}"
-        if in_ci():
-            pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(f"dynalite integration tests need a local DynamoDB server: {problem}")
     server = _acquire()
     try:
         yield server.endpoint_url

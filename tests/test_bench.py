@@ -11,7 +11,6 @@ ignores the verdicts, are.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +20,11 @@ import pytest
 
 from bench.report import Row, Target
 from bench.stats import percentile
+from tests.child_process import in_ci
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("1 cold start", "2 warm turn", "3 endpoint", "4 dynamodb cost", "5 memory")
 QUICK_TIMEOUT_S = 240
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +72,7 @@ def test_every_target_is_judged_against_a_baseline_from_the_same_run(quick_run):
 
 def test_ci_measures_every_section(quick_run):
     """CI installs dynalite, so a skipped DynamoDB section there is a broken install step."""
-    if not _in_ci():
+    if not in_ci():
         pytest.skip("only under CI=true: locally a missing dynalite is a skip with a note")
     _, results = quick_run
     assert results["skipped"] == {}

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from skill.envelopes import Device
-from tests.child_process import in_ci
+from tests.child_process import skip_or_fail
 from tests.dynalite_server import create_table
 from tests.template_loader import REPO_ROOT, load_template, resource, resources_of_type
 
@@ -334,12 +334,8 @@ def _tool(name: str) -> Path:
     """A tool from .venv-tools; skip locally when absent, fail under CI=true."""
     path = TOOLS_BIN / name
     if not path.exists():
-        message = (
-            f"{path} is missing: run `make tools` (creates .venv-tools with SAM CLI, cfn-lint)"
-        )
-        if in_ci():
-            pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(f"{path} is missing: run `make tools` (creates .venv-tools with SAM CLI, "
+                     "cfn-lint)")
     return path
 
 

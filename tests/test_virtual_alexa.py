@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.child_process import ChildProcess, free_port, in_ci, missing_node_package
+from tests.child_process import ChildProcess, free_port, in_ci, missing_node_package, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER_DIR = REPO / "tests" / "virtual_alexa"
@@ -153,10 +153,7 @@ def server() -> Iterator[SkillServer]:
     """One dev server for this module, on a fresh SQLite store in a temporary directory."""
     problem = missing_prerequisite()
     if problem is not None:
-        message = f"virtual-alexa tests need node and the pinned virtual-alexa: {problem}"
-        if in_ci():
-            pytest.fail(f"{message} [CI=true, so this is an error, not a skip]", pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(f"virtual-alexa tests need node and the pinned virtual-alexa: {problem}")
     with tempfile.TemporaryDirectory(prefix="foot-routine-va-") as workdir:
         running = start_server(Path(workdir))
         try:

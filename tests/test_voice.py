@@ -13,13 +13,12 @@ import pytest
 
 from skill import voice
 from skill.cli import main
+from tests.child_process import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
 
 if shutil.which("espeak-ng") is None:
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"CI=true but {voice.INSTALL_HINT}", pytrace=False)
-    pytest.skip(voice.INSTALL_HINT, allow_module_level=True)
+    skip_or_fail(voice.INSTALL_HINT)
 
 
 def seconds(path: Path) -> float:
