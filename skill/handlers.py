@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from ask_sdk_core.dispatch_components import (
@@ -33,7 +33,7 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from skill import reminders, screens
 from skill.coach import Event, EventKind, can_fulfill, coach_for
-from skill.progress import Progress, progress_from_dict
+from skill.progress import Progress, progress_from_dict, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
 from skill.speech import Say, to_ssml
@@ -83,6 +83,8 @@ _PROGRESS = "progress"
 _NEW_PROGRESS = "new_progress"
 _UNAVAILABLE = "progress_unavailable"
 _SAVED = "saved"
+# People move: the device's time zone is asked again after this many days.
+TIME_ZONE_EVERY_DAYS = 30
 
 
 def utc_now() -> datetime:
@@ -110,6 +112,15 @@ def _look_up_time_zone(handler_input: HandlerInput) -> str:
     except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
         log.info("time zone lookup failed: %s", type(error).__name__)
         return ""
+
+
+def _with_time_zone(progress: Progress, found: str, today: date) -> Progress:
+    """A failed lookup keeps a zone we already had (asked again in a month); without one,
+    "" means UTC for this session and a new try next session."""
+    if found or progress.time_zone:
+        return replace(progress, time_zone=found or progress.time_zone,
+                       time_zone_checked_on=today.isoformat())
+    return replace(progress, time_zone="")
 
 
 def _zone(name: str | None) -> tzinfo:
@@ -202,9 +213,10 @@ class Responder:
         }
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
-        if progress.time_zone is None and self.look_up_time_zone:
-            progress = replace(progress, time_zone=_look_up_time_zone(handler_input))
-        now = self.clock().astimezone(_zone(progress.time_zone))
+        now = self.clock()
+        if self.look_up_time_zone and time_zone_due(progress, now.date(), TIME_ZONE_EVERY_DAYS):
+            progress = _with_time_zone(progress, _look_up_time_zone(handler_input), now.date())
+        now = now.astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))
         job = coach.reminder_job(progress, event)
         if job is not None:

@@ -51,6 +51,7 @@ class Progress:
     # The device's IANA time zone, looked up once per user. "" means the lookup failed; it
     # lives only in this session's attributes (stored as None), so the next session retries.
     time_zone: str | None = None
+    time_zone_checked_on: str | None = None
     # Kept only for the current session.
     briefed: bool = False
     paused: bool = False
@@ -71,6 +72,7 @@ class Progress:
             "reminder_time": self.reminder_time,
             "reminder_offered_on": self.reminder_offered_on,
             "time_zone": self.time_zone or None,
+            "time_zone_checked_on": self.time_zone_checked_on if self.time_zone else None,
         }
 
     def fingerprints(self) -> list[str]:
@@ -149,6 +151,7 @@ def progress_from_dict(raw: Any) -> Progress:
         reminder_time=_text(raw.get("reminder_time")),
         reminder_offered_on=_text(raw.get("reminder_offered_on")),
         time_zone=_text(raw.get("time_zone")),
+        time_zone_checked_on=_text(raw.get("time_zone_checked_on")),
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),
@@ -212,3 +215,17 @@ def _missing(extra: tuple[str, ...], base: tuple[str, ...]) -> list[str]:
         else:
             missing.append(item)
     return missing
+
+
+def time_zone_due(progress: Progress, today: date, every_days: int) -> bool:
+    """Ask for the device's time zone for a new user, and again now and then (people move);
+    not again in a session where the first lookup failed ("")."""
+    if progress.time_zone == "":
+        return False
+    if progress.time_zone is None or progress.time_zone_checked_on is None:
+        return True
+    try:
+        checked = date.fromisoformat(progress.time_zone_checked_on)
+    except ValueError:
+        return True
+    return (today - checked).days >= every_days

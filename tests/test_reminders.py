@@ -154,3 +154,15 @@ def test_time_zone_comes_from_the_settings_api(alexa, alexa_api, store, clock): 
     conversation.say("AMAZON.StopIntent")
     alexa().launch()
     assert len([c for c in alexa_api.requests if "settings" in c.path]) == 1, "asked once per user"
+
+
+def test_time_zone_is_asked_again_after_a_month(alexa, alexa_api, store, clock):  # noqa: F811
+    alexa().launch()
+    clock.advance(days=10)
+    alexa_api.time_zone = "Asia/Kolkata"
+    alexa().launch()
+    assert store.read(Device().user_id)["time_zone"] == "Europe/London"
+    clock.advance(days=21)
+    alexa().launch()
+    assert store.read(Device().user_id)["time_zone"] == "Asia/Kolkata"
+    assert len([c for c in alexa_api.requests if "settings" in c.path]) == 2
