@@ -14,7 +14,6 @@ from typing import Any
 from skill.coach import Card, Screen
 
 APL_DIR = Path(__file__).parent / "content" / "apl"
-APL_INTERFACE = "Alexa.Presentation.APL"
 EXERCISE_TOKEN = "exercise"
 
 

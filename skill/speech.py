@@ -40,11 +40,6 @@ Segment = Say | Pause
 Speech = tuple[Segment, ...]
 
 
-def pause_seconds(speech: Speech) -> float:
-    """Total silence in a speech, for pacing checks and the console."""
-    return sum(segment.seconds for segment in speech if isinstance(segment, Pause))
-
-
 def _breaks(seconds: float) -> list[str]:
     """A long pause as several breaks, because Alexa rejects any single break over 10 s."""
     tags = []
