@@ -25,7 +25,6 @@ import logging
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from skill.app import build_skill
 from skill.store import MemoryStore
 from skill.web import build_verifier
 from tests.alexa_test_ca import iso, pki, signed_headers
+from tests.child_process import ChildProcess, free_port
 
 SECTION = "3 endpoint"
 HOST = "127.0.0.1"
@@ -164,12 +164,6 @@ def write_pki(directory: Path) -> None:
     (directory / "chain.pem").write_bytes(pki().chain_pem)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def healthy(port: int) -> bool:
     try:
         connection = http.client.HTTPConnection(HOST, port, timeout=1)
@@ -193,27 +187,21 @@ class Server:
         self.port = free_port()
         arguments = child("serve", mode, str(self.port), str(pki_dir), str(db_path))
         command = [sys.executable, *arguments]
-        self.log_path = log_path
         with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
+            process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=server_env(),
                 stdout=log, stderr=log,
             )
+        self.child = ChildProcess(process, self.port, log_path)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not healthy(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"server ({mode}) did not start:\n{log_path.read_text()}")
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        self.child.terminate()
 
 
 class LoadGenerator:
@@ -222,7 +210,7 @@ class LoadGenerator:
 
     def __init__(self, server: Server, corpus: list[Request], plan: LoadPlan, mode: str) -> None:
         self.port = server.port
-        self.pid = server.process.pid
+        self.pid = server.child.process.pid
         self.corpus = corpus
         self.plan = plan
         self.next_index = itertools.count()
