@@ -1,16 +1,23 @@
-"""Generate the other English interaction models from the hand-written en-US one.
+"""Generate the interaction models: slot values from the routine, locales from en-US.
 
-interaction_model/en-US.json is the single source of truth. en-GB, en-CA, en-AU and en-IN are
-written from it by this script, with a small per-locale table: spellings the locale writes
-differently (Alexa transcribes speech in the locale's own spelling, so a sample spelt the US way
-would never match), variants the locale adds beside the US word, and a few extra samples people
-in that locale naturally say. Everything else (intents, slots, slot values and ids, the
-``_nameFreeInteraction`` container) is copied unchanged, so the handlers serve every locale alike.
+interaction_model/en-US.json is hand-written, except its content slot types: EXERCISE_NAME (each
+exercise's name and synonyms from skill/content/routine.yaml, plus the places people name it by,
+"the third one", "number three") and EQUIPMENT (the things the exercises need, as people name
+them: "band", "pencil", "chair"). Those are written from the routine into every model, so a new
+exercise or synonym is one YAML edit plus `make content`.
 
-    python infrastructure/locales.py           # rewrite the generated models
-    python infrastructure/locales.py --check   # exit 1 if any generated model is stale
+en-GB, en-CA, en-AU and en-IN are then written from en-US with a small per-locale table:
+spellings the locale writes differently (Alexa transcribes speech in the locale's own spelling,
+so a sample spelt the US way would never match), variants the locale adds beside the US word, and
+a few extra samples people in that locale naturally say. Everything else (intents, slots, slot
+value ids, the ``_nameFreeInteraction`` container) is copied unchanged, so the handlers serve
+every locale alike.
 
-Standard library only, like skill_package.py.
+    python infrastructure/locales.py           # rewrite the models (make content runs this)
+    python infrastructure/locales.py --check   # exit 1 if any model is stale
+
+It reads the routine through the skill's own loader (so the same validation applies), hence it
+runs with the project's environment (.venv).
 """
 
 from __future__ import annotations
@@ -26,8 +33,16 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder is on the path but the project may not be installed.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from skill.routine import ROUTINE_FILE, Routine, load_routine
+
 MODEL_DIR = REPO_ROOT / "interaction_model"
 SOURCE_LOCALE = "en-US"
+EXERCISE_TYPE = "EXERCISE_NAME"
+EQUIPMENT_TYPE = "EQUIPMENT"
 
 
 class LocaleError(ValueError):
@@ -58,6 +73,7 @@ _CRAMP = ("i've got cramp", "i've got cramp in my foot")
 # "Sore" is the everyday word for pain in Britain and Australia; PainIntent is a safety stop,
 # so it should rather catch too much than too little.
 _SORE = ("it's sore", "that's sore", "my foot's sore")
+_KNACKERED = ("i'm knackered", "i'm absolutely knackered")
 
 LOCALES: dict[str, LocaleRules] = {
     "en-GB": LocaleRules(
@@ -66,11 +82,14 @@ LOCALES: dict[str, LocaleRules] = {
         extra={
             "StartRoutineIntent": ("let's get cracking",),
             "NextExerciseIntent": ("crack on", "let's crack on"),
-            "PainIntent": (*_CRAMP, *_SORE),
+            "PainIntent": _SORE,
+            "CrampIntent": _CRAMP,
+            "DizzyIntent": ("i feel giddy", "i've had a fall"),
+            "TiredIntent": (*_KNACKERED, "i'm shattered"),
             "AMAZON.PauseIntent": ("hang on a tick", "just a tick", "give me a tick"),
             "AMAZON.YesIntent": ("go on then", "yes go on", "righto"),
             "AMAZON.NoIntent": ("not just now",),
-            "AMAZON.StopIntent": ("that'll do", "that'll do for today"),
+            "AMAZON.StopIntent": ("that'll do",),
         },
     ),
     # Canada keeps most US phrasing (and "counterclockwise"), but says physiotherapist.
@@ -80,7 +99,9 @@ LOCALES: dict[str, LocaleRules] = {
         variants=_ANTICLOCKWISE,
         extra={
             "StartRoutineIntent": ("let's get cracking", "let's get into it"),
-            "PainIntent": (*_CRAMP, *_SORE),
+            "PainIntent": _SORE,
+            "CrampIntent": _CRAMP,
+            "TiredIntent": (*_KNACKERED, "i'm stuffed"),
             "AMAZON.PauseIntent": ("hang on a tick", "just a tick"),
             "AMAZON.YesIntent": ("righto", "yeah righto"),
             # "Yeah nah" is an Australian "no".
@@ -88,19 +109,131 @@ LOCALES: dict[str, LocaleRules] = {
             "AMAZON.StopIntent": ("that'll do",),
         },
     ),
-    # Indian English contracts less ("let us start"), says "one minute" for "wait", and
-    # describes pain as "paining" or "having pain".
+    # Indian English contracts less ("let us start"), says "one minute" for "wait", "giddy"
+    # for dizzy, and describes pain as "paining" or "having pain".
     "en-IN": LocaleRules(
         respell=_SPELLING,
         variants=_ANTICLOCKWISE,
         extra={
             "StartRoutineIntent": ("let us start", "let us begin"),
-            "NextExerciseIntent": ("completed", "i have completed it", "let us move on"),
+            "NextExerciseIntent": ("let us move on",),
+            "SetDoneIntent": ("completed", "i have completed it"),
             "PainIntent": ("it is paining", "my foot is paining", "i am having pain"),
+            "DizzyIntent": ("i am feeling giddy", "i feel giddy"),
             "AMAZON.PauseIntent": ("one minute", "just one minute", "wait one minute"),
         },
     ),
 }
+
+
+# Places people name an exercise by: "exercise three", "the third one", "number three".
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+            "eleven", "twelve")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth", "eleventh", "twelfth")
+# Names of equipment people use beyond the routine's own words, by equipment id. The routine
+# says what is needed ("an exercise band"); people say what they have ("a resistance band").
+EQUIPMENT_SPOKEN: Mapping[str, tuple[str, ...]] = {
+    "band": ("resistance band", "elastic band", "stretchy band", "stretch band", "theraband"),
+}
+# What Alexa accepts as a slot value: lower-case words, apostrophes only inside a word.
+_SLOT_VALUE = re.compile(r"[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*")
+_ARTICLE = re.compile(r"^(?:a|an|the|some) ")
+
+
+def _slot_form(text: str, where: str) -> str:
+    """Content words as Alexa transcribes them: lower case, a hyphen heard as a space."""
+    form = " ".join(text.lower().replace("-", " ").split())
+    if not _SLOT_VALUE.fullmatch(form):
+        raise LocaleError(f"{where}: {text!r} cannot be a slot value (letters and spaces only)")
+    return form
+
+
+def _distinct(forms: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(forms))
+
+
+def _by_place(place: int, count: int) -> list[str]:
+    """How people name the exercise at this place in the routine."""
+    if place >= len(_NUMBERS):
+        raise LocaleError(f"routine has {count} exercises; name places beyond {len(_NUMBERS)}")
+    number, ordinal = _NUMBERS[place], _ORDINALS[place]
+    forms = [f"exercise {number}", f"{ordinal} exercise", f"the {ordinal} exercise",
+             f"{ordinal} one", f"the {ordinal} one", f"number {number}"]
+    if place == count - 1 and count > 1:
+        forms += ["last exercise", "the last exercise"]
+    return forms
+
+
+def _slot_type(name: str, values: dict[str, list[str]]) -> dict[str, Any]:
+    """A custom slot type from {id: [canonical form, synonyms...]}; a form names one id only."""
+    owner: dict[str, str] = {}
+    for value_id, forms in values.items():
+        for form in forms:
+            if owner.setdefault(form, value_id) != value_id:
+                raise LocaleError(f"{name}: {form!r} names both {owner[form]} and {value_id}")
+    return {
+        "name": name,
+        "values": [
+            {"id": value_id, "name": {"value": forms[0], "synonyms": forms[1:]}}
+            for value_id, forms in values.items()
+        ],
+    }
+
+
+def exercise_type(routine: Routine) -> dict[str, Any]:
+    """EXERCISE_NAME: each exercise's name, its synonyms and its place, from the routine."""
+    count = len(routine.exercises)
+    return _slot_type(EXERCISE_TYPE, {
+        exercise.id: _distinct([
+            *(_slot_form(text, f"routine {exercise.id}")
+              for text in (exercise.name, *exercise.synonyms)),
+            *_by_place(place, count),
+        ])
+        for place, exercise in enumerate(routine.exercises)
+    })
+
+
+def _plural(phrase: str) -> str:
+    if phrase.endswith(("s", "sh", "ch", "x", "z")):
+        return phrase + "es"
+    if phrase.endswith("y") and phrase[-2:-1] not in "aeiou":
+        return phrase[:-1] + "ies"
+    return phrase + "s"
+
+
+def equipment_type(routine: Routine) -> dict[str, Any]:
+    """EQUIPMENT: what the exercises need, by its head noun ("an exercise band" -> band).
+
+    A routine entry may offer alternatives ("a pencil or pen"): all are forms of one item, named
+    by the first. Singular and plural, with and without the describing word, are all forms.
+    """
+    values: dict[str, list[str]] = {}
+    for exercise in routine.exercises:
+        for needed in exercise.equipment:
+            where = f"routine {exercise.id} equipment"
+            choices = [_ARTICLE.sub("", _slot_form(part, where)) for part in needed.split(" or ")]
+            item = choices[0].split()[-1]
+            forms = values.setdefault(item, [choices[0]])
+            for choice in choices:
+                head = choice.split()[-1]
+                forms += [choice, _plural(choice), head, _plural(head)]
+    unknown = set(EQUIPMENT_SPOKEN) - values.keys()
+    if unknown:
+        raise LocaleError(f"spoken names for equipment the routine does not use: {sorted(unknown)}")
+    for item, spoken in EQUIPMENT_SPOKEN.items():
+        values[item] += [form for phrase in spoken for form in (phrase, _plural(phrase))]
+    return _slot_type(EQUIPMENT_TYPE, {item: _distinct(forms) for item, forms in values.items()})
+
+
+def with_content_types(source: dict[str, Any], routine: Routine) -> dict[str, Any]:
+    """The model with its content slot types rewritten from the routine; other types kept."""
+    model = copy.deepcopy(source)
+    language_model = model["interactionModel"]["languageModel"]
+    generated_types = {t["name"]: t for t in (exercise_type(routine), equipment_type(routine))}
+    types = [generated_types.pop(t["name"], t) for t in language_model.get("types", [])]
+    language_model["types"] = [*types, *generated_types.values()]
+    return model
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -177,26 +310,34 @@ def render(model: dict[str, Any]) -> str:
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
 
-def generated(model_dir: Path = MODEL_DIR) -> dict[Path, str]:
-    """Every generated model file and the text it should have."""
-    source = json.loads((model_dir / f"{SOURCE_LOCALE}.json").read_text(encoding="utf-8"))
+def generated(model_dir: Path = MODEL_DIR, routine_file: Path = ROUTINE_FILE) -> dict[Path, str]:
+    """Every model file (en-US too, for its slot types) and the text it should have."""
+    written = json.loads((model_dir / f"{SOURCE_LOCALE}.json").read_text(encoding="utf-8"))
+    source = with_content_types(written, load_routine(routine_file))
     return {
-        model_dir / f"{locale}.json": render(localise(source, locale, rules))
-        for locale, rules in LOCALES.items()
+        model_dir / f"{SOURCE_LOCALE}.json": render(source),
+        **{
+            model_dir / f"{locale}.json": render(localise(source, locale, rules))
+            for locale, rules in LOCALES.items()
+        },
     }
 
 
-def stale(model_dir: Path = MODEL_DIR) -> list[str]:
-    """Generated models that are missing or differ from what en-US.json produces now."""
+def stale(model_dir: Path = MODEL_DIR, routine_file: Path = ROUTINE_FILE) -> list[str]:
+    """Models that are missing or differ from what en-US.json and the routine produce now."""
     return sorted(
         path.name
-        for path, text in generated(model_dir).items()
+        for path, text in generated(model_dir, routine_file).items()
         if not path.is_file() or path.read_text(encoding="utf-8") != text
     )
 
 
-def write(model_dir: Path = MODEL_DIR, log: Callable[[str], None] = print) -> None:
-    for path, text in generated(model_dir).items():
+def write(
+    model_dir: Path = MODEL_DIR,
+    log: Callable[[str], None] = print,
+    routine_file: Path = ROUTINE_FILE,
+) -> None:
+    for path, text in generated(model_dir, routine_file).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             log(f"wrote {path.relative_to(model_dir.parent)}")
@@ -213,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             out_of_date = stale()
             if out_of_date:
                 print(
-                    f"out of date with {SOURCE_LOCALE}.json: {', '.join(out_of_date)}; "
+                    f"out of date with {SOURCE_LOCALE}.json or the routine: "
+                    f"{', '.join(out_of_date)}; "
                     "run python infrastructure/locales.py",
                     file=sys.stderr,
                 )

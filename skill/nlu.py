@@ -4,8 +4,13 @@
 phrase list in sync with the voice model, this module reads ``interaction_model/<locale>.json``
 and approximates what Alexa's NLU does with it: exact sample matches, slot-filled samples, and
 entity resolution of slot values against the custom slot types' names and synonyms. Apart from
-tolerating a leading article before a slot value it is deliberately literal (no fuzzy matching),
-so a phrase missing from the model shows up as unrecognised in the console: the cue to add it.
+dropping fillers ("um", a trailing "please") and tolerating a leading article before a slot value
+it is deliberately literal (no fuzzy matching), so a phrase missing from the model shows up as
+unrecognised in the console: the cue to add it.
+
+`Resolver.readings` is stricter still, the way the virtual-alexa simulator matches: only verbatim
+samples and slot values count, and every intent that could claim a phrase is listed, so the phrase
+corpus test can insist on exactly one.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ _STRAY_APOSTROPHE = re.compile(r"(?<![a-z])'|'(?![a-z])")
 _CURLY_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # Articles people put in front of an exercise name that Alexa's entity resolution tolerates.
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an) ")
+# Hesitations Alexa's transcription leaves out, so no sample needs to spell them.
+_FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm"})
 
 
 def normalise(text: str) -> str:
@@ -38,6 +45,23 @@ def normalise(text: str) -> str:
     if words[:1] == ["alexa"]:
         words = words[1:]
     return " ".join(words)
+
+
+def drop_fillers(text: str) -> str:
+    """Normalised text without hesitations and without a trailing "please".
+
+    People pad requests ("um, next please"); a sample list that spelled every padding would
+    be endless, so both the samples and what is heard are compared without it.
+    """
+    words = [word for word in text.split() if word not in _FILLERS]
+    if words[-1:] == ["please"]:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def heard(text: str) -> str:
+    """What the resolver compares: typed text normalised, then stripped of fillers."""
+    return drop_fillers(normalise(text))
 
 
 @dataclass(frozen=True)
@@ -73,7 +97,7 @@ class Resolver:
 
     def __init__(
         self,
-        exact: dict[str, str],
+        exact: dict[str, tuple[str, ...]],
         slot_samples: list[_SlotSample],
         entities: dict[str, dict[str, tuple[str, str]]],
     ) -> None:
@@ -102,15 +126,19 @@ class Resolver:
                     index.setdefault(normalise(phrase), (value_id, name))
             entities[slot_type["name"]] = index
 
-        exact: dict[str, str] = {}
+        # Every intent a literal sample belongs to, in model order: the model tests forbid a
+        # sample in two intents, and `readings` reports it if one slips through.
+        exact: dict[str, tuple[str, ...]] = {}
         slot_samples: list[_SlotSample] = []
         for intent in language_model["intents"]:
             declared = {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
             for sample in intent.get("samples", []):
                 if "{" in sample:
                     slot_samples.append(_compile_slot_sample(intent["name"], sample, declared))
-                else:
-                    exact.setdefault(normalise(sample), intent["name"])
+                    continue
+                owners = exact.get(key := drop_fillers(normalise(sample)), ())
+                if intent["name"] not in owners:
+                    exact[key] = (*owners, intent["name"])
         return cls(exact, slot_samples, entities)
 
     def resolve(self, utterance: str) -> Resolved | None:
@@ -122,11 +150,11 @@ class Resolver:
         accepted only when the sample has carrier words ("go to yoga"), so a bare unknown phrase
         is not mistaken for an exercise name.
         """
-        text = normalise(utterance)
+        text = heard(utterance)
         if not text:
             return None
         if text in self._exact:
-            return Resolved(intent=self._exact[text], slots={})
+            return Resolved(intent=self._exact[text][0], slots={})
 
         best: tuple[tuple[bool, int], Resolved] | None = None
         for sample in self._slot_samples:
@@ -144,6 +172,42 @@ class Resolver:
             if best is None or rank > best[0]:
                 best = (rank, Resolved(intent=sample.intent, slots=slots))
         return best[1] if best else None
+
+    def readings(self, utterance: str) -> list[Resolved]:
+        """Every intent (with slots) the model gives this utterance by literal match alone.
+
+        This is how the virtual-alexa simulator matches, and the floor the model must meet
+        before Alexa's own generalisation: a literal sample, or a slot sample whose custom
+        slots hold one of the type's values or synonyms word for word (no article dropped);
+        built-in slot types such as AMAZON.TIME take any words. More than one intent means
+        the model leaves the phrase to chance.
+        """
+        text = heard(utterance)
+        if not text:
+            return []
+        found = [Resolved(intent=intent, slots={}) for intent in self._exact.get(text, ())]
+        for sample in self._slot_samples:
+            match = sample.pattern.fullmatch(text)
+            slots = self._literal_slots(sample, match) if match else None
+            if slots is not None and (reading := Resolved(sample.intent, slots)) not in found:
+                found.append(reading)
+        return found
+
+    def _literal_slots(
+        self, sample: _SlotSample, match: re.Match[str]
+    ) -> dict[str, SlotValue] | None:
+        """The slots of a matched sample if every custom slot holds a listed value, else None."""
+        slots: dict[str, SlotValue] = {}
+        for group, spoken in match.groupdict().items():
+            slot_type = sample.slot_types[group]
+            if slot_type in self._entities:
+                hit = self._entities[slot_type].get(spoken)
+                if hit is None:
+                    return None
+                slots[sample.group_slots[group]] = SlotValue(spoken, *hit)
+            else:
+                slots[sample.group_slots[group]] = SlotValue(spoken, None, None)
+        return slots
 
     def _resolve_slot(self, slot_type: str, spoken: str) -> SlotValue:
         """Entity-resolve a captured phrase against a slot type's values and synonyms."""

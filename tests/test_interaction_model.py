@@ -4,7 +4,8 @@ The voice model is only built when deployed, so structural mistakes (an utteranc
 intents, a digit in a sample, a slot that isn't declared) would surface as a failed build or, worse,
 as Alexa routing a phrase to the wrong intent. These tests catch them on every run, for every
 locale: en-US is hand-written and the other English models are generated from it with extra
-samples (infrastructure/locales.py), which must obey the same rules.
+samples (infrastructure/locales.py), which must obey the same rules. The content slot types
+(EXERCISE_NAME, EQUIPMENT) are written from skill/content/routine.yaml by the same generator.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import re
 from typing import Any
 
 import pytest
+
+from skill.nlu import Resolver
+from skill.routine import load_routine
 
 MODEL_PATHS = sorted(
     (pathlib.Path(__file__).resolve().parent.parent / "interaction_model").glob("*.json")
@@ -41,14 +45,10 @@ DESIGN_INTENTS = {
     "AMAZON.FallbackIntent",
     "AMAZON.NavigateHomeIntent",
 }
-EXERCISE_IDS = {
-    "toe_presses",
-    "toe_walking",
-    "ankle_circles",
-    "resisted_flexion",
-    "toe_pencil_pickups",
-}
 MIN_CUSTOM_SAMPLES = 12
+# A sample that is nothing but a slot catches whatever Alexa cannot place elsewhere; only a
+# bare exercise name ("pencil pickups") is worth that.
+SLOT_ONLY_SAMPLES = {("GoToExerciseIntent", "{exercise}")}
 
 # Lowercase words (apostrophes only inside a word, as in "i'm") or {slot} references, one space
 # apart. Alexa rejects digits and other punctuation; numbers have to be spelled out.
@@ -125,28 +125,43 @@ def test_no_sample_belongs_to_two_intents(intents: dict[str, dict[str, Any]]) ->
 
 
 def test_filled_slot_samples_do_not_shadow_other_intents(
-    intents: dict[str, dict[str, Any]], exercise_values: list[dict[str, Any]]
+    language_model: dict[str, Any], intents: dict[str, dict[str, Any]]
 ) -> None:
-    """A slot sample filled with an exercise name must not equal another intent's sample.
+    """A slot sample filled with a listed value must not equal another intent's sample.
 
     "{exercise}" alone means every synonym is effectively a GoToExerciseIntent utterance, so a
-    synonym like "next one" would silently steal NextExerciseIntent's phrase.
+    synonym like "next one" would silently steal NextExerciseIntent's phrase; "no {item}" must
+    not take "no thanks" from AMAZON.NoIntent.
     """
+    forms = {t["name"]: _spoken_forms(t["values"]) for t in language_model["types"]}
     literal = {
         _key(s): name
         for name, intent in intents.items()
         for s in intent.get("samples", [])
         if "{" not in s
     }
-    clashes = [
-        (sample, form, literal[_key(sample.replace("{exercise}", form))])
+    clashes = []
+    for name, intent in intents.items():
+        declared = {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
+        for sample in intent.get("samples", []):
+            for slot in _SLOT_REF.findall(sample):
+                for form in forms.get(declared[slot], []):
+                    owner = literal.get(_key(sample.replace(f"{{{slot}}}", form)), name)
+                    if owner != name:
+                        clashes.append((sample, form, owner))
+    assert clashes == []
+
+
+def test_only_a_bare_exercise_name_is_a_slot_only_sample(
+    intents: dict[str, dict[str, Any]],
+) -> None:
+    slot_only = {
+        (name, sample)
         for name, intent in intents.items()
         for sample in intent.get("samples", [])
-        if "{exercise}" in sample
-        for form in _spoken_forms(exercise_values)
-        if literal.get(_key(sample.replace("{exercise}", form)), name) != name
-    ]
-    assert clashes == []
+        if _SLOT_REF.fullmatch(sample)
+    }
+    assert slot_only == SLOT_ONLY_SAMPLES
 
 
 def test_samples_follow_alexa_character_rules(intents: dict[str, dict[str, Any]]) -> None:
@@ -188,9 +203,34 @@ def test_fallback_and_navigate_home_keep_builtin_behaviour(
     assert intents["AMAZON.NavigateHomeIntent"].get("samples", []) == []
 
 
-def test_exercise_ids_are_the_five_exercises(exercise_values: list[dict[str, Any]]) -> None:
-    ids = [value["id"] for value in exercise_values]
-    assert sorted(ids) == sorted(EXERCISE_IDS)
+def test_exercise_values_are_the_routines_exercises_in_order(
+    exercise_values: list[dict[str, Any]],
+) -> None:
+    assert [value["id"] for value in exercise_values] == [
+        exercise.id for exercise in load_routine().exercises
+    ]
+
+
+def test_no_equipment_slot_uses_equipment(intents: dict[str, dict[str, Any]]) -> None:
+    assert intents["NoEquipmentIntent"]["slots"] == [{"name": "item", "type": "EQUIPMENT"}]
+
+
+@pytest.mark.parametrize("path", MODEL_PATHS, ids=lambda path: path.stem)
+def test_the_routines_equipment_fills_the_item_slot(path: pathlib.Path) -> None:
+    """"I don't have" + what the routine asks for names that item, in every model."""
+    resolver = Resolver.from_model_file(path)
+    needed = {
+        choice
+        for exercise in load_routine().exercises
+        for item in exercise.equipment
+        for choice in item.split(" or ")
+    }
+    assert needed
+    for choice in needed:
+        readings = resolver.readings(f"i don't have {choice}")
+        assert [(r.intent, r.slots["item"].value_id is not None) for r in readings] == [
+            ("NoEquipmentIntent", True)
+        ], choice
 
 
 def test_exercise_names_and_synonyms_are_unique(exercise_values: list[dict[str, Any]]) -> None:

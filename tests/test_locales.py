@@ -7,19 +7,23 @@ from drifting apart, since one set of handlers serves them all.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import shutil
 import string
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from skill import lambda_function
 from skill.envelopes import Device
 from skill.nlu import Resolved, Resolver, model_path
+from skill.routine import ROUTINE_FILE, load_routine
 from skill.texts import BASE, DEFAULT_LOCALE, STRINGS_DIR, available_locales, load_texts
 from skill.yamlfile import load_yaml
 from tests.conversation import Conversation
@@ -157,7 +161,11 @@ def test_every_model_keeps_all_en_us_samples(locale: str) -> None:
 @pytest.mark.parametrize(
     ("locale", "utterance", "intent"),
     [
-        ("en-GB", "I've got cramp", "PainIntent"),
+        ("en-GB", "I've got cramp", "CrampIntent"),
+        ("en-GB", "it's sore", "PainIntent"),
+        ("en-GB", "I'm knackered", "TiredIntent"),
+        ("en-IN", "I feel giddy", "DizzyIntent"),
+        ("en-IN", "completed", "SetDoneIntent"),
         ("en-GB", "just a tick", "AMAZON.PauseIntent"),
         ("en-GB", "go on then", "AMAZON.YesIntent"),
         ("en-AU", "yeah nah", "AMAZON.NoIntent"),
@@ -176,8 +184,9 @@ def test_locale_phrasing_is_understood_there(locale: str, utterance: str, intent
 # --------------------------------------------------------------------------- the generator
 
 
-def test_generated_models_match_en_us() -> None:
-    """Edit en-US.json or the table in infrastructure/locales.py, then run the generator."""
+def test_generated_models_match_en_us_and_the_routine() -> None:
+    """Edit en-US.json, routine.yaml or the table in infrastructure/locales.py, then run
+    `make content` (or the generator)."""
     assert locales.stale() == []
     assert locales.main(["--check"]) == 0
 
@@ -220,3 +229,82 @@ def test_generator_respells_and_adds_variants() -> None:
     assert "ask my physiotherapist" in samples
     assert "ask my physical therapist" not in samples
     assert {"circle counter clockwise", "circle anticlockwise"} <= set(samples)
+
+
+def _routine_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of routine.yaml changed by `edit`, for generator tests that must not touch it.
+
+    Each copy gets its own name: the routine loader caches by path.
+    """
+    data = copy.deepcopy(load_yaml(ROUTINE_FILE))
+    edit(data)
+    path = tmp_path / f"routine-{len(list(tmp_path.glob('routine-*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _exercise(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
+    return next(e for e in data["exercises"] if e["id"] == exercise_id)
+
+
+def test_a_routine_edit_makes_every_model_stale_until_regenerated(tmp_path: Path) -> None:
+    """The routine is the single source of the exercise names every locale's model knows."""
+    models = tmp_path / "interaction_model"
+    shutil.copytree(MODEL_DIR, models)
+    routine = _routine_copy(
+        tmp_path, lambda data: _exercise(data, "ankle_circles")["synonyms"].append("foot circles")
+    )
+    assert locales.stale(models, routine) == [f"{locale}.json" for locale in sorted(ENGLISH)]
+    locales.write(models, log=lambda line: None, routine_file=routine)
+    assert locales.stale(models, routine) == []
+    for locale in ENGLISH:
+        heard = Resolver.from_model_file(models / f"{locale}.json").resolve("go to foot circles")
+        assert heard is not None and heard.slots["exercise"].value_id == "ankle_circles", locale
+
+
+def test_exercise_values_come_from_the_routine_with_their_places() -> None:
+    routine = load_routine()
+    values = locales.exercise_type(routine)["values"]
+    assert [v["id"] for v in values] == [e.id for e in routine.exercises]
+    for place, (value, exercise) in enumerate(zip(values, routine.exercises, strict=True)):
+        assert value["name"]["value"] == exercise.name.lower()
+        assert set(exercise.synonyms) <= set(value["name"]["synonyms"])
+        assert "the " + ("first", "second", "third", "fourth", "fifth")[place] + " one" in (
+            value["name"]["synonyms"]
+        )
+    assert "the last exercise" in values[-1]["name"]["synonyms"]
+
+
+def test_equipment_values_name_each_thing_by_its_head_word(tmp_path: Path) -> None:
+    routine = _routine_copy(
+        tmp_path,
+        lambda data: _exercise(data, "toe_walking")["equipment"].append("a foam roller or a ball"),
+    )
+    values = {v["id"]: v["name"] for v in locales.equipment_type(load_routine(routine))["values"]}
+    assert values["roller"]["value"] == "foam roller"
+    assert {"roller", "rollers", "foam rollers", "ball", "balls"} <= set(values["roller"]["synonyms"])
+    assert {"pen", "pencils"} <= set(values["pencil"]["synonyms"])
+    assert "resistance band" in values["band"]["synonyms"]
+
+
+def test_generator_refuses_a_name_for_two_exercises_or_a_name_alexa_rejects(
+    tmp_path: Path,
+) -> None:
+    twice = _routine_copy(
+        tmp_path, lambda data: _exercise(data, "toe_walking")["synonyms"].append("toe press")
+    )
+    with pytest.raises(locales.LocaleError, match="'toe press' names both"):
+        locales.exercise_type(load_routine(twice))
+    digits = _routine_copy(
+        tmp_path, lambda data: _exercise(data, "toe_walking")["synonyms"].append("walk 2")
+    )
+    with pytest.raises(locales.LocaleError, match="cannot be a slot value"):
+        locales.exercise_type(load_routine(digits))
+
+
+def test_spoken_names_for_equipment_must_be_equipment_of_the_routine(tmp_path: Path) -> None:
+    without_band = _routine_copy(
+        tmp_path, lambda data: _exercise(data, "resisted_flexion").update(equipment=[])
+    )
+    with pytest.raises(locales.LocaleError, match="does not use: \\['band'\\]"):
+        locales.equipment_type(load_routine(without_band))

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from skill.nlu import Resolved, Resolver, SlotValue, model_path, normalise
+from skill.nlu import Resolved, Resolver, SlotValue, heard, model_path, normalise
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,12 @@ def resolver() -> Resolver:
         ("say that again", "AMAZON.RepeatIntent"),
         ("go back", "AMAZON.PreviousIntent"),
         ("skip this one", "SkipExerciseIntent"),
-        ("I'm done", "NextExerciseIntent"),
+        ("I'm done", "SetDoneIntent"),
+        ("carry on", "NextExerciseIntent"),
+        ("what's next", "AMAZON.NextIntent"),
+        ("wait, what?", "AMAZON.RepeatIntent"),
+        ("which foot", "SideQuestionIntent"),
+        ("um, can you slow down please", "SlowerIntent"),
         ("how many are left", "ProgressIntent"),
         ("where am I", "ProgressIntent"),
         ("what exercises are there", "ListExercisesIntent"),
@@ -55,9 +60,13 @@ def test_phrases_without_slots(resolver: Resolver, utterance: str, intent: str) 
     [
         ("go to ankle circles", "ankle circles", "ankle_circles", "ankle circles"),
         ("pencil pickups", "pencil pickups", "toe_pencil_pickups", "toe pencil pickups"),
-        ("band exercise", "band exercise", "resisted_flexion", "resisted flexion"),
-        ("let's do the band exercise", "the band exercise", "resisted_flexion", "resisted flexion"),
-        ("Go to the ankle circles.", "the ankle circles", "ankle_circles", "ankle circles"),
+        ("band exercise", "band exercise", "resisted_flexion", "resisted flexion with a band"),
+        ("let's do the band exercise", "band exercise", "resisted_flexion",
+         "resisted flexion with a band"),
+        ("Go to the ankle circles.", "ankle circles", "ankle_circles", "ankle circles"),
+        # No "the" carrier for this one: the resolver tolerates the article, as Alexa does.
+        ("take me back to the ankle circles", "the ankle circles", "ankle_circles",
+         "ankle circles"),
         ("go to yoga", "yoga", None, None),
     ],
 )
@@ -88,6 +97,54 @@ def test_unknown_phrases_resolve_to_nothing(resolver: Resolver, utterance: str) 
 )
 def test_normalise(typed: str, expected: str) -> None:
     assert normalise(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Um, next please.", "next"),
+        ("uh  er done", "done"),
+        ("please continue", "please continue"),
+        ("please", ""),
+        ("yes please", "yes"),
+        ("humming", "humming"),
+    ],
+)
+def test_heard_drops_fillers_and_a_trailing_please(typed: str, expected: str) -> None:
+    assert heard(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("utterance", "intent"),
+    [
+        ("let's do it", "AMAZON.YesIntent"),
+        ("do that again", "AMAZON.RepeatIntent"),
+        ("go to the next one", "AMAZON.NextIntent"),
+        ("let's do the next one", "AMAZON.NextIntent"),
+        ("no thanks", "AMAZON.NoIntent"),
+    ],
+)
+def test_carrier_phrases_do_not_swallow_fillers_as_slot_values(
+    resolver: Resolver, utterance: str, intent: str
+) -> None:
+    """ "let's do it" was heard as an exercise called "it"; "no thanks" must not be an item."""
+    assert resolver.resolve(utterance) == Resolved(intent=intent, slots={})
+    assert resolver.readings(utterance) == [Resolved(intent=intent, slots={})]
+
+
+def test_readings_are_literal_like_virtual_alexa(resolver: Resolver) -> None:
+    """Only listed slot values count (no article dropped, no unknown words); all intents show."""
+    assert resolver.readings("go to yoga") == []
+    assert resolver.readings("take me back to the ankle circles") == []
+    assert resolver.readings("i don't have a band") == [
+        Resolved("NoEquipmentIntent", {"item": SlotValue("band", "band", "exercise band")})
+    ]
+    assert resolver.readings("remind me at seven pm") == [
+        Resolved("SetReminderIntent", {"time": SlotValue("seven pm", None, None)})
+    ]
+    both = Resolver({"next": ("AMAZON.NextIntent", "NextExerciseIntent")}, [], {})
+    assert [r.intent for r in both.readings("next")] == ["AMAZON.NextIntent", "NextExerciseIntent"]
+    assert both.resolve("next") == Resolved("AMAZON.NextIntent", {})
 
 
 def test_every_literal_sample_resolves_to_its_intent(resolver: Resolver) -> None:

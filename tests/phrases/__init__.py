@@ -1,0 +1,1 @@
+"""What people say to the skill, by meaning: the corpus and the meaning-to-intent table."""
