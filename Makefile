@@ -43,9 +43,10 @@ voice: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/foot-routine serve
 
-## content: refresh skill/content/compiled.json after editing any content YAML
+## content: after editing content YAML: compiled.json, and every voice model's slot values
 content: $(STAMP)
 	$(PY) -m skill.yamlfile
+	$(PY) infrastructure/locales.py
 
 ## lint: ruff, as CI runs it
 lint: $(STAMP)
