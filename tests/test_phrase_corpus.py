@@ -5,20 +5,29 @@ new user's "ok", "wait what" or "which foot" used to get "Sorry, I didn't catch 
 corpus (tests/phrases/corpus.txt, what people say, by meaning) is matched the way the
 virtual-alexa simulator matches: literally, against the samples and slot values, after dropping
 fillers. Each line must reach exactly one intent, the one its meaning names, with the slot value
-the line expects; the console's more forgiving resolver must agree.
+the line expects; the console's more forgiving resolver must agree, and so must virtual-alexa's
+own matcher (tests/phrases/match.js; skipped locally without node, required under CI).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections import Counter
 from functools import cache
 
 import pytest
 
 from skill.nlu import Resolved, Resolver, heard
+from tests.child_process import missing_node_package, skip_or_fail
 from tests.phrases import corpus
 from tests.template_loader import REPO_ROOT
+
+MATCHER = REPO_ROOT / "tests" / "phrases" / "match.js"
+VIRTUAL_ALEXA = REPO_ROOT / "tests" / "virtual_alexa" / "node_modules" / "virtual-alexa"
+INSTALL_COMMAND = "npm ci --prefix tests/virtual_alexa --ignore-scripts --no-audit --no-fund"
+MATCH_TIMEOUT_S = 60.0
 
 MODEL_PATHS = sorted((REPO_ROOT / "interaction_model").glob("*.json"))
 LOCALES = [path.stem for path in MODEL_PATHS]
@@ -69,6 +78,35 @@ def test_every_line_reaches_its_meanings_intent_and_no_other(locale: str, meanin
         if line.meaning == meaning and (problem := _problem(resolver, line)) is not None
     ]
     assert problems == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_virtual_alexa_matches_every_line_to_its_meanings_intent(locale: str) -> None:
+    """The same corpus through virtual-alexa's own matcher, built-in default phrases and all."""
+    problem = missing_node_package(VIRTUAL_ALEXA / "package.json", "virtual-alexa", INSTALL_COMMAND)
+    if problem is not None:
+        skip_or_fail(f"the virtual-alexa corpus check needs node and virtual-alexa: {problem}")
+    node = shutil.which("node")
+    assert node is not None  # missing_node_package said so otherwise
+    model = REPO_ROOT / "interaction_model" / f"{locale}.json"
+    result = subprocess.run(
+        [node, str(MATCHER), str(model)],
+        input=json.dumps([heard(line.phrase) for line in LINES]),
+        capture_output=True,
+        text=True,
+        timeout=MATCH_TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    matches = json.loads(result.stdout)
+    wrong = [
+        (line.number, line.phrase, match)
+        for line, match in zip(LINES, matches, strict=True)
+        if match is None
+        or match["intent"] != line.intent
+        or {name for name, _ in line.slots} - set(match["slots"])
+    ]
+    assert wrong == []
 
 
 @pytest.mark.parametrize("locale", LOCALES)
