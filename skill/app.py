@@ -20,6 +20,7 @@ from skill.handlers import (
     utc_now,
 )
 from skill.serializer import FastSerializer
+from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore
 
 
 def build_skill(
@@ -30,12 +31,16 @@ def build_skill(
     `clock` is injectable so tests control dates. `api_client` reaches Alexa's APIs (the
     device's time zone, reminders); without one, dates are UTC and reminders unavailable.
     """
-    builder = CustomSkillBuilder(persistence_adapter=store, api_client=api_client)
+    # Telemetry's wrappers time every store and API call into the turn's log line and metrics.
+    builder = CustomSkillBuilder(
+        persistence_adapter=ObservedStore(store),
+        api_client=ObservedApiClient(api_client) if api_client is not None else None,
+    )
     for handler in request_handlers(Responder(clock, look_up_time_zone=api_client is not None)):
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgress())
     builder.add_global_response_interceptor(SaveProgress())
-    builder.add_exception_handler(PoliteErrorHandler())
+    builder.add_exception_handler(ObservedErrors(PoliteErrorHandler()))
     skill = builder.create()
     skill.serializer = FastSerializer()
     return skill

@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     chat_parser.add_argument("--locale", default="en-US")
     chat_parser.add_argument("--voice", action="store_true",
                              help="also speak each reply through espeak-ng")
+    chat_parser.add_argument("--metrics", action="store_true",
+                             help="print the funnel and turn metrics when the chat ends")
     say_parser = commands.add_parser("say", help="one utterance; the reply as a WAV file")
     say_parser.add_argument("utterance")
     say_parser.add_argument("--wav", type=Path, required=True)
@@ -177,7 +179,19 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--port", type=int, default=5000)
     serve_parser.add_argument("--dev", action="store_true",
                               help="no request verification (loopback only)")
+    serve_parser.add_argument("--metrics", action="store_true",
+                              help="print the funnel and turn metrics after each session")
     args = parser.parse_args(argv)
+    if not getattr(args, "metrics", False):
+        _run(args)
+        return
+    from skill.telemetry import funnel_printed
+
+    with funnel_printed(sys.stdout, each_session=args.command == "serve"):
+        _run(args)
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "serve":
         _serve(args)
         return

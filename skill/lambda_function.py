@@ -14,14 +14,16 @@ from typing import Any
 from ask_sdk_model import RequestEnvelope
 
 from skill.app import skill_from_config
+from skill.telemetry import emit_emf_on_lambda, observer
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
 _skill = skill_from_config()
+emit_emf_on_lambda()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one Alexa request envelope with a response envelope, as plain JSON dicts."""
     envelope = _skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
-    response = _skill.invoke(request_envelope=envelope, context=context)
+    response = observer.invoke(_skill, envelope, context)
     return _skill.serializer.serialize(response)

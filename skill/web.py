@@ -23,6 +23,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from skill.serializer import FastSerializer
+from skill.telemetry import log_turns_as_json_lines, observer
 from skill.verify import RequestVerifier, VerificationError
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ def to_request_envelope(serializer: DefaultSerializer, raw_body: bytes) -> Any:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The endpoint app: `POST /` for Alexa, `GET /healthz` for load balancers and monitors."""
     config = dict(config or {})
+    log_turns_as_json_lines()  # the same turn line Lambda logs, as JSON on stderr
     verifier = build_verifier(config)
     skill = LazySkill(store_config(config))
     serializer = FastSerializer()
@@ -185,7 +187,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def invoke(skill: LazySkill, serializer: DefaultSerializer, envelope: Any) -> Response:
     """Run the skill; if it raises anyway (it has a catch-all), log it and answer a bare 500."""
     try:
-        response = skill.get().invoke(request_envelope=envelope, context=None)
+        response = observer.invoke(skill.get(), envelope)
         body = serializer.serialize(response)
     except Exception:
         logger.exception("skill failed on request %s", envelope.request.request_id)

@@ -1,0 +1,503 @@
+"""What an operator sees of each turn: one structured log line and the turn's metrics.
+
+Every turn, on Lambda and on the web endpoint alike, goes through `observer.invoke`, which
+times it, collects the outside calls the wrappers below time (the progress store, Alexa's
+APIs), reads where the user was before and after from the session attributes, and then
+logs one line and hands the metric samples to the sinks (EMF on Lambda, a tally locally).
+
+Privacy is by construction: a line holds only the fields built in `TurnRecord.log_fields`,
+and the only trace of who spoke is `user_ref`, a short hash of the account's user id. No
+user id, person id, device id, token or request body is ever read into a record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any, TextIO
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
+from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
+
+from skill.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
+from skill.progress import Progress, progress_from_dict
+from skill.routine import load_routine
+from skill.store import user_ref
+from skill.texts import available_locales
+
+log = logging.getLogger("skill.telemetry")
+
+# [hardening]'s time budget for all outside calls of one turn: past it, a turn counts as over
+# budget even if it answered, because Alexa's 8 s leave no room for a second slow call.
+TURN_BUDGET_SECONDS = 3.0
+# Where the session attributes carry the user's progress (skill.handlers writes it there).
+SESSION_PROGRESS_KEY = "progress"
+REQUEST_TYPES = frozenset({
+    "LaunchRequest",
+    "IntentRequest",
+    "SessionEndedRequest",
+    "CanFulfillIntentRequest",
+    "Alexa.Presentation.APL.UserEvent",
+    "AlexaSkillEvent.SkillDisabled",
+    "AlexaSkillEvent.SkillEnabled",
+    "AlexaSkillEvent.SkillPermissionAccepted",
+    "AlexaSkillEvent.SkillPermissionChanged",
+})
+OTHER = "other"
+NONE = "none"
+PAIN_INTENT = "PainIntent"
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
+SKIP_INTENT = "SkipExerciseIntent"
+ACTIVE_PHASES = frozenset({"exercising", "paused"})
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    POLITE_ERROR = "polite_error"  # something failed; the user heard our calm error line
+    BUDGET_EXCEEDED = "budget_exceeded"  # answered, but outside calls took over the budget
+    FAILED = "failed"  # the skill raised: Lambda reports an error, Alexa says its own line
+
+
+def phase_of(progress: Progress) -> str:
+    """The conversation phase, from Progress's flags.
+
+    The one place telemetry reads phases from: when the coach's declared `Phase` lands, this
+    returns `Phase(...)`'s value instead; the names match it (idle, offered, exercising,
+    paused, finished). An open question comes first, as it does for the coach.
+    """
+    if progress.question:
+        return "offered"
+    if progress.paused and progress.position:
+        return "paused"
+    if progress.finished:
+        return "finished"
+    if progress.position and progress.briefed:
+        return "exercising"
+    return "idle"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One outside call: which kind, how long, and whether it raised."""
+
+    op: str
+    ms: float
+    ok: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"op": self.op, "ms": round(self.ms, 2), "ok": self.ok}
+
+
+@dataclass
+class Turn:
+    """What the wrappers learn during one turn; lives in a context variable, so threads of
+    the web endpoint each see their own."""
+
+    clock: Callable[[], float]
+    started: float
+    store_calls: list[Call] = field(default_factory=list)
+    api_calls: list[Call] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def outside_seconds(self) -> float:
+        return sum(call.ms for call in (*self.store_calls, *self.api_calls)) / 1000
+
+
+_current: ContextVar[Turn | None] = ContextVar("foot_routine_turn", default=None)
+
+
+@contextmanager
+def _timed(calls: Callable[[Turn], list[Call]], op: str) -> Iterator[None]:
+    turn = _current.get()
+    if turn is None:  # a call outside any turn (a script, a benchmark): nothing to add to
+        yield
+        return
+    start = turn.clock()
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        calls(turn).append(Call(op, (turn.clock() - start) * 1000, ok))
+
+
+class ObservedStore(AbstractPersistenceAdapter):
+    """The persistence adapter, with each call timed into the current turn; a call that
+    raises (the store's StoreError) is a store fault."""
+
+    def __init__(self, inner: AbstractPersistenceAdapter) -> None:
+        self.inner = inner
+
+    def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
+        with _timed(lambda turn: turn.store_calls, "read"):
+            return self.inner.get_attributes(request_envelope)
+
+    def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict) -> None:
+        with _timed(lambda turn: turn.store_calls, "write"):
+            self.inner.save_attributes(request_envelope, attributes)
+
+    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
+        with _timed(lambda turn: turn.store_calls, "delete"):
+            self.inner.delete_attributes(request_envelope)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class ObservedApiClient(ApiClient):
+    """Alexa's API client, each call timed into the current turn; named by API, never by URL
+    (the settings URL holds the device id)."""
+
+    def __init__(self, inner: ApiClient) -> None:
+        self.inner = inner
+
+    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+        url = request.url or ""
+        api = "reminders" if "/reminders" in url else "settings" if "/settings" in url else OTHER
+        with _timed(lambda turn: turn.api_calls, api):
+            return self.inner.invoke(request)
+
+
+class ObservedErrors(AbstractExceptionHandler):
+    """The skill's polite error handler, noting in the turn that it answered an error."""
+
+    def __init__(self, inner: AbstractExceptionHandler) -> None:
+        self.inner = inner
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return self.inner.can_handle(handler_input, exception)
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        turn = _current.get()
+        if turn is not None:
+            turn.error = type(exception).__name__
+        return self.inner.handle(handler_input, exception)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where a user stood, as far as telemetry cares."""
+
+    phase: str
+    exercise: str | None
+    step: int | None
+    done: frozenset[str]
+    history: tuple[str, ...]
+
+
+@cache
+def _exercise_ids() -> tuple[str, ...]:
+    return tuple(exercise.id for exercise in load_routine().exercises)
+
+
+def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
+    progress = progress_from_dict((attributes or {}).get(SESSION_PROGRESS_KEY))
+    position = progress.position
+    exercise = None
+    if position is not None:
+        exercise = position.exercise if position.exercise in _exercise_ids() else OTHER
+    return Snapshot(
+        phase=phase_of(progress),
+        exercise=exercise,
+        step=position.step if position is not None else None,
+        done=frozenset(progress.done),
+        history=progress.history,
+    )
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One turn as logged and counted."""
+
+    request_type: str
+    intent: str | None
+    locale: str
+    new_session: bool
+    ends_session: bool
+    before: Snapshot
+    after: Snapshot
+    duration_ms: float
+    store_calls: tuple[Call, ...]
+    api_calls: tuple[Call, ...]
+    outcome: Outcome
+    over_budget: bool
+    error: str | None
+    user: str | None
+
+    def funnel(self) -> tuple[list[Sample], dict[str, Any]]:
+        """The turn's funnel milestones as samples, plus EMF properties (the drop-off step:
+        a property, not a dimension, so it is searchable without a metric per step)."""
+        before, after = self.before, self.after
+        samples: list[Sample] = []
+        properties: dict[str, Any] = {}
+        locale = {Dim.LOCALE: self.locale}
+        if self.new_session and self.request_type in ("LaunchRequest", "IntentRequest"):
+            samples.append(Sample(Metric.SESSIONS_STARTED, (1,), locale))
+        if after.phase == "exercising" and after.exercise:
+            if before.phase not in ACTIVE_PHASES:
+                samples.append(Sample(Metric.ROUTINES_STARTED, (1,), locale))
+            if before.phase not in ACTIVE_PHASES or before.exercise != after.exercise:
+                samples.append(Sample(Metric.EXERCISES_STARTED, (1,),
+                                      {Dim.EXERCISE: after.exercise}))
+        completed = (after.phase in ("finished", "offered") and before.phase in ACTIVE_PHASES
+                     and after.history != before.history)
+        if completed:
+            samples.append(Sample(Metric.ROUTINES_COMPLETED, (1,), {Dim.KIND: self._kind()}))
+        where = {Dim.EXERCISE: (before.exercise if before.phase in ACTIVE_PHASES else None)
+                 or NONE}
+        if self.intent == PAIN_INTENT:
+            samples.append(Sample(Metric.PAIN_STOPS, (1,), where))
+        elif self.ends_session and before.phase in ACTIVE_PHASES and not completed:
+            samples.append(Sample(Metric.DROP_OFFS, (1,), where))
+            properties["step"] = before.step
+        if self.intent == FALLBACK_INTENT:
+            samples.append(Sample(Metric.FALLBACKS, (1,), {Dim.PHASE: before.phase}))
+        return samples, properties
+
+    def _kind(self) -> str:
+        """"full" when every exercise was done; the one on screen at the end counts unless
+        it was skipped to finish."""
+        done = set(self.before.done)
+        if self.before.exercise and self.intent != SKIP_INTENT:
+            done.add(self.before.exercise)
+        return "full" if done >= set(_exercise_ids()) else "short"
+
+    def samples(self) -> tuple[list[Sample], dict[str, Any]]:
+        """Every metric of the turn: the funnel, then timing and faults."""
+        samples, properties = self.funnel()
+        by_type = {Dim.REQUEST_TYPE: self.request_type}
+        samples += [
+            Sample(Metric.TURNS, (1,), by_type),
+            Sample(Metric.TURN_DURATION, (round(self.duration_ms, 2),), by_type),
+            # 0 or 1 every turn, so their Average is a rate.
+            Sample(Metric.POLITE_ERRORS, (int(self.outcome is Outcome.POLITE_ERROR),)),
+            Sample(Metric.BUDGET_OVERRUNS, (int(self.over_budget),)),
+        ]
+        if self.store_calls:
+            samples += [
+                Sample(Metric.STORE_LATENCY, tuple(round(c.ms, 2) for c in self.store_calls)),
+                Sample(Metric.STORE_FAULTS, (sum(not c.ok for c in self.store_calls),)),
+            ]
+        return samples, properties
+
+    def log_fields(self) -> dict[str, Any]:
+        """The log line's fields (the runtime adds timestamp, level, message and logger)."""
+        funnel, _ = self.funnel()
+        return {
+            "request_type": self.request_type,
+            "intent": self.intent,
+            "locale": self.locale,
+            "new_session": self.new_session,
+            "ends_session": self.ends_session,
+            "phase_before": self.before.phase,
+            "phase_after": self.after.phase,
+            "exercise": self.after.exercise,
+            "step": self.after.step,
+            "duration_ms": round(self.duration_ms, 2),
+            "store_calls": [call.as_dict() for call in self.store_calls],
+            "store_ms": round(sum(call.ms for call in self.store_calls), 2),
+            "api_calls": [call.as_dict() for call in self.api_calls],
+            "outcome": str(self.outcome),
+            "error": self.error,
+            "funnel": [str(sample.metric) for sample in funnel],
+            "user": self.user,
+        }
+
+
+def _intent_name(envelope: RequestEnvelope) -> str | None:
+    intent = getattr(envelope.request, "intent", None)
+    name = getattr(intent, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _request_type(envelope: RequestEnvelope) -> str:
+    kind = getattr(envelope.request, "object_type", None)
+    return kind if kind in REQUEST_TYPES else OTHER
+
+
+def _locale(envelope: RequestEnvelope) -> str:
+    locale = getattr(envelope.request, "locale", None)
+    return locale if locale in available_locales() else OTHER
+
+
+def _user(envelope: RequestEnvelope) -> str | None:
+    user = getattr(getattr(getattr(envelope, "context", None), "system", None), "user", None)
+    user_id = getattr(user, "user_id", None)
+    return user_ref(user_id) if isinstance(user_id, str) and user_id else None
+
+
+def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn: Turn,
+              duration_s: float, failed: str | None = None) -> TurnRecord:
+    """The record of a finished turn, from what went in and came out."""
+    session = envelope.session
+    new_session = bool(session and session.new)
+    before = snapshot(None if new_session or session is None else session.attributes)
+    after = snapshot(response.session_attributes) if response is not None else before
+    request_type = _request_type(envelope)
+    body = response.response if response is not None else None
+    ends = request_type == "SessionEndedRequest" or bool(body and body.should_end_session)
+    over_budget = turn.outside_seconds > TURN_BUDGET_SECONDS
+    if failed:
+        outcome = Outcome.FAILED
+    elif turn.error:
+        outcome = Outcome.POLITE_ERROR
+    elif over_budget:
+        outcome = Outcome.BUDGET_EXCEEDED
+    else:
+        outcome = Outcome.ANSWERED
+    return TurnRecord(
+        request_type=request_type,
+        intent=_intent_name(envelope),
+        locale=_locale(envelope),
+        new_session=new_session,
+        ends_session=ends,
+        before=before,
+        after=after,
+        duration_ms=duration_s * 1000,
+        store_calls=tuple(turn.store_calls),
+        api_calls=tuple(turn.api_calls),
+        outcome=outcome,
+        over_budget=over_budget,
+        error=failed or turn.error,
+        user=_user(envelope),
+    )
+
+
+class Observer:
+    """Runs turns with telemetry around them; one per process (`observer` below)."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
+        self.sinks: list[MetricSink] = []
+
+    def invoke(self, skill: Any, envelope: RequestEnvelope, context: Any = None
+               ) -> ResponseEnvelope:
+        """`skill.invoke`, observed. Telemetry never changes the answer: a fault in it is
+        logged and the response goes out anyway."""
+        turn = Turn(self.clock, self.clock())
+        token = _current.set(turn)
+        response: ResponseEnvelope | None = None
+        failed: str | None = None
+        try:
+            response = skill.invoke(request_envelope=envelope, context=context)
+            return response
+        except Exception as error:
+            failed = type(error).__name__
+            raise
+        finally:
+            _current.reset(token)
+            try:
+                self.report(record_of(envelope, response, turn, self.clock() - turn.started,
+                                      failed))
+            except Exception as error:  # noqa: BLE001 - telemetry must not cost a user a turn
+                log.warning("telemetry failed: %s", type(error).__name__)
+
+    def report(self, record: TurnRecord) -> None:
+        """One log line, then the turn to every sink."""
+        level = logging.INFO if record.outcome is Outcome.ANSWERED else logging.WARNING
+        log.log(level, "turn", extra=record.log_fields())
+        for sink in self.sinks:
+            sink.record(record)
+
+    @contextmanager
+    def tallied(self, on_session_end: Callable[[Tally], None] | None = None
+                ) -> Iterator[Tally]:
+        """Count this process's turns while the block runs (`--metrics`)."""
+        tally = Tally(on_session_end)
+        self.sinks.append(tally)
+        try:
+            yield tally
+        finally:
+            self.sinks.remove(tally)
+
+
+observer = Observer()
+
+
+def emit_emf_on_lambda(environ: Mapping[str, str] | None = None) -> None:
+    """On Lambda, every turn's metrics go to stdout as EMF, under the function's name as the
+    Service dimension (the one the stack's alarms and dashboard select); elsewhere (the
+    console, tests, the web endpoint) nothing is printed. Idempotent."""
+    name = (os.environ if environ is None else environ).get("AWS_LAMBDA_FUNCTION_NAME")
+    if name and not any(isinstance(sink, EmfPrinter) for sink in observer.sinks):
+        observer.sinks.append(EmfPrinter(name))
+
+
+# Keys every LogRecord has; anything else on a record came from `extra`.
+_RECORD_KEYS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonLineFormatter(logging.Formatter):
+    """A record as one JSON object in the shape Lambda's JSON log format gives it
+    (timestamp, level, message, logger, then the `extra` fields), for the web endpoint and
+    anywhere else that is not Lambda, so one query reads both."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        line.update((key, value) for key, value in vars(record).items()
+                    if key not in _RECORD_KEYS)
+        if record.exc_info and record.exc_info[0] is not None:
+            line["errorType"] = record.exc_info[0].__name__
+        return json.dumps(line, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test or a server may swap it)."""
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def log_turns_as_json_lines() -> None:
+    """Turn lines as JSON on stderr, where Lambda's runtime does not format them: the web
+    endpoint calls this. Idempotent; the lines no longer also pass through the root logger's
+    text handler, which would print them a second time without their fields."""
+    if not any(isinstance(handler, _StderrHandler) for handler in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(JsonLineFormatter())
+        log.addHandler(handler)
+    log.propagate = False
+
+
+def summary(tally: Tally) -> str:
+    """The tally's funnel with exercise names, in routine order."""
+    return tally.summary((exercise.id, exercise.name) for exercise in load_routine().exercises)
+
+
+@contextmanager
+def funnel_printed(out: TextIO, each_session: bool = False) -> Iterator[Tally]:
+    """`--metrics`: the block's turns counted and the funnel printed when it ends (and, for
+    a server that runs until stopped, also after every Alexa session that ends)."""
+
+    def show(tally: Tally) -> None:
+        print(summary(tally), file=out, flush=True)
+
+    with observer.tallied(show if each_session else None) as tally:
+        try:
+            yield tally
+        finally:
+            show(tally)
