@@ -61,6 +61,9 @@ THROTTLING_CODES = frozenset(
 # Headers SigV4 must not sign (botocore's list for the headers we could ever send).
 UNSIGNED_HEADERS = frozenset({"connection", "expect", "user-agent", "x-amzn-trace-id"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Jitter from the OS, not the `random` module's seeded state: under SnapStart every
+# environment restored from one snapshot would share that state and retry in step.
+_JITTER = random.SystemRandom()
 
 
 class DynamoDbError(StoreError):
@@ -253,7 +256,7 @@ class DynamoDbHttpClient:
                 if not failed.retryable:
                     raise
                 error = failed
-            pause = random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+            pause = _JITTER.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
             if attempt + 1 == MAX_ATTEMPTS or deadline - self._monotonic() <= pause:
                 break
             logger.info("dynamodb %s attempt %d: %s; retrying", operation, attempt + 1,

@@ -42,7 +42,10 @@ from skill.store import StoreError
 from tests.dynalite_server import dynamodb_client
 from tests.storage import template_table
 
-HEADERS = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.GetItem"}
+HEADERS = {
+    "Content-Type": "application/x-amz-json-1.0",
+    "X-Amz-Target": "DynamoDB_20120810.GetItem",
+}
 SIGNATURE_HEADERS = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
 
 
@@ -66,9 +69,9 @@ def assert_signed_alike(method: str, url: str, headers: dict[str, str], body: by
 
 KEY = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 SESSION = Credentials("ASIAEXAMPLE", "se/cr+et=", "IQoJb3JpZ2luX2VjE//token+with/odd==chars")
+ODD_USER = "amzn1.ask.account.ÄÖ 😀 \"q\" \\ /+=&?#"
 ODD_BODY = json.dumps(
-    {"TableName": "progress", "Key": {"user_id": {"S": "amzn1.ask.account.ÄÖ 😀 \"q\" \\ /+=&?#"}}},
-    ensure_ascii=False,
+    {"TableName": "progress", "Key": {"user_id": {"S": ODD_USER}}}, ensure_ascii=False
 ).encode()
 
 
@@ -238,7 +241,7 @@ class FakeClock:
 @pytest.fixture
 def worst_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """The longest pause the jitter allows, every time."""
-    monkeypatch.setattr(dynamo_http.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(dynamo_http._JITTER, "uniform", lambda low, high: high)
 
 
 def _client(url: str, clock: FakeClock | None = None) -> DynamoDbHttpClient:
