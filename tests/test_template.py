@@ -293,8 +293,33 @@ def test_parameters_and_outputs(template: dict[str, Any]) -> None:
     assert set(parameters["LogLevel"]["AllowedValues"]) == {"DEBUG", "INFO", "WARNING", "ERROR"}
     assert re.match(parameters["SkillId"]["AllowedPattern"], "amzn1.ask.skill.0a1b-2c3d")
     outputs = template["Outputs"]
-    assert outputs["SkillFunctionArn"]["Value"] == {"Fn::GetAtt": [FUNCTION_ID, "Arn"]}
+    # The skill endpoint is the published alias (SnapStart applies only to published versions).
+    assert outputs["SkillFunctionArn"]["Value"] == {"Ref": f"{FUNCTION_ID}.Alias"}
     assert outputs["ProgressTableName"]["Value"] == {"Ref": TABLE_ID}
+
+
+def test_snapstart_is_a_switch_on_published_versions(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    parameter = template["Parameters"]["SnapStart"]
+    assert set(parameter["AllowedValues"]) == {"on", "off"} and parameter["Default"] == "off"
+    assert template["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "on"]}
+    assert function["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    }
+    assert function["AutoPublishAlias"] == "live"
+
+
+def test_memory_size_states_its_reason(template: dict[str, Any]) -> None:
+    """The choice comes from `make bench`'s CPU-share rows; the comment must say so."""
+    lines = TEMPLATE.read_text(encoding="utf-8").splitlines()
+    memory = template["Globals"]["Function"]["MemorySize"]
+    index = next(i for i, line in enumerate(lines) if line.strip() == f"MemorySize: {memory}")
+    comment: list[str] = []
+    while index > 0 and lines[index - 1].strip().startswith("#"):
+        index -= 1
+        comment.insert(0, lines[index])
+    assert any("make bench" in line for line in comment), comment
 
 
 def test_deploy_helper_reads_an_output_the_template_has(template: dict[str, Any]) -> None:
@@ -380,6 +405,65 @@ def test_cfn_lint_is_clean() -> None:
 def test_sam_validate_lint_passes() -> None:
     result = _run([_tool("sam"), "validate", "--lint", "--template-file", TEMPLATE])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _template_with_snapstart(value: str, directory: Path) -> Path:
+    """A copy of template.yaml whose SnapStart parameter defaults to `value` (the linters
+    validate a template as deployed with its defaults)."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    default = '    Default: "off"\n    AllowedValues:\n      - "on"'
+    assert text.count(default) == 1, "the SnapStart parameter's layout changed"
+    path = directory / f"template-snapstart-{value}.yaml"
+    path.write_text(text.replace(default, default.replace('"off"', f'"{value}"', 1)), "utf-8")
+    return path
+
+
+# Runs in .venv-tools' Python (where SAM's translator lives): the template as CloudFormation
+# would receive it after the SAM transform, with the parameters given, as JSON.
+_TRANSLATE = r"""
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
+# `sam package` would have uploaded the code; the translator only accepts an S3 location.
+template["Resources"]["SkillFunction"]["Properties"]["CodeUri"] = "s3://bucket/skill.zip"
+print(json.dumps(transform(template, json.loads(sys.argv[2]), NoManagedPolicies())))
+"""
+
+
+@pytest.mark.parametrize("snapstart", ["on", "off"])
+def test_template_is_valid_with_snapstart(snapstart: str, tmp_path: Path) -> None:
+    path = _template_with_snapstart(snapstart, tmp_path)
+    for command in ([_tool("cfn-lint"), path],
+                    [_tool("sam"), "validate", "--lint", "--template-file", path]):
+        result = _run(command)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alexa_trigger_and_endpoint_use_the_alias() -> None:
+    """After SAM's transform the AlexaSkill permission names the alias, not $LATEST (the
+    condition stays for CloudFormation to resolve, so one translation covers on and off)."""
+    python = _tool("python")
+    parameters = {"SkillId": "amzn1.ask.skill.0a1b", "SnapStart": "on"}
+    result = _run([python, "-c", _TRANSLATE, TEMPLATE, json.dumps(parameters)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    translated = json.loads(result.stdout)
+    resources = translated["Resources"]
+    (alias_id,) = [key for key, body in resources.items() if body["Type"] == "AWS::Lambda::Alias"]
+    assert resources[alias_id]["Properties"]["Name"] == "live"
+    assert [body for body in resources.values() if body["Type"] == "AWS::Lambda::Version"]
+    permissions = [body["Properties"] for body in resources.values()
+                   if body["Type"] == "AWS::Lambda::Permission"]
+    assert permissions and all(p["FunctionName"] == {"Ref": alias_id} for p in permissions)
+    assert resources[FUNCTION_ID]["Properties"]["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    }
+    assert "SnapStartOn" in translated["Conditions"]
 
 
 @pytest.fixture(scope="session")
