@@ -1,6 +1,6 @@
 """Thin ASK SDK edges: Alexa requests in as coach Events, coach Replies out as responses.
 
-No conversational rule lives here (that is coach.py); this module only maps intents to
+No conversational rule lives here (see skill/conversation/); this module only maps intents to
 events, carries progress between the session, the store and the coach, and makes sure
 every failure still gets a polite spoken answer.
 """
@@ -32,7 +32,8 @@ from ask_sdk_model.canfulfill import (
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from skill import reminders, screens
-from skill.coach import Event, EventKind, can_fulfill, coach_for
+from skill.conversation.coach import can_fulfill, coach_for
+from skill.conversation.values import Event, EventKind
 from skill.progress import Progress, progress_from_dict, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
@@ -234,7 +235,7 @@ class Responder:
             progress = _with_time_zone(progress, _look_up_time_zone(handler_input), now.date())
         now = now.astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))
-        job = coach.reminder_job(progress, event)
+        job = coach.plan(progress, event).reminder
         if job is not None:
             text = coach.texts.line("reminder_text")
             result = reminders.perform(job, handler_input, now, coach.texts.locale, text)
@@ -361,8 +362,7 @@ class SessionEndedHandler(RequestTypeHandler):
         error = getattr(handler_input.request_envelope.request, "error", None)
         if error is not None:
             log.warning("session ended with error %s", getattr(error, "object_type", error))
-        self.respond(handler_input, Event(EventKind.SESSION_ENDED))
-        return handler_input.response_builder.response
+        return self.respond(handler_input, Event(EventKind.SESSION_ENDED))
 
 
 class SkillDisabledHandler(RequestTypeHandler):

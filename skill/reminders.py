@@ -1,51 +1,22 @@
 """Daily reminders through the Alexa Reminders API: the I/O edge the coach asks for.
 
 The coach decides *that* a reminder should be set, moved, cancelled or checked (a
-ReminderJob); this module performs it with ask-sdk-core's ReminderManagementServiceClient
-and reports a ReminderResult the coach can phrase. Every API failure becomes a status, so
+ReminderJob in the turn's Plan); this module performs it with ask-sdk-core's
+ReminderManagementServiceClient and reports a ReminderResult the coach can phrase. Every API failure becomes a status, so
 a turn never fails because the Reminders API did.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
+
+from skill.conversation.values import ReminderAction, ReminderJob, ReminderResult, ReminderStatus
 
 log = logging.getLogger(__name__)
 
 REMINDERS_PERMISSION = "alexa::alerts:reminders:skill:readwrite"
-
-
-class ReminderAction(StrEnum):
-    SET = "set"
-    CANCEL = "cancel"
-    CHECK = "check"
-
-
-class ReminderStatus(StrEnum):
-    OK = "ok"
-    GONE = "gone"  # the user deleted it in the Alexa app
-    NO_PERMISSION = "no_permission"
-    FORBIDDEN = "forbidden"
-    THROTTLED = "throttled"
-    UNAVAILABLE = "unavailable"
-
-
-@dataclass(frozen=True)
-class ReminderJob:
-    action: ReminderAction
-    time: str | None = None  # "HH:MM", the user's local time
-    reminder_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ReminderResult:
-    status: ReminderStatus
-    reminder_id: str | None = None
-    time: str | None = None
 
 
 def _status_for(error: Exception) -> ReminderStatus:

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from skill.coach import Card, Screen
+from skill.conversation.values import Card, Screen
 
 APL_DIR = Path(__file__).parent / "content" / "apl"
 EXERCISE_TOKEN = "exercise"

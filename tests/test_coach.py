@@ -9,8 +9,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from skill.coach import Event, EventKind, Reply, coach_for
-from skill.progress import Position, Progress, Question
+from skill.conversation.coach import coach_for
+from skill.conversation.phases import phase_of
+from skill.conversation.values import Event, EventKind, Reply
+from skill.progress import Position, Progress, Question, progress_from_dict
 from skill.speech import MAX_SPEECH_CHARS, Pause, Say, to_ssml
 
 COACH = coach_for("en-US")
@@ -47,7 +49,21 @@ def events() -> list[Event]:
     ]
 
 
+def _case_id(number: int, progress: Progress, event: Event) -> str:
+    """"s12-exercising-toe_walking.2-next-opens": the state's number and what it is, then
+    the event, so a failure names the case (pytest's default id would be the same for all)."""
+    where = f"{progress.position.exercise}.{progress.position.step}" if progress.position else ""
+    state = "-".join(part for part in (f"s{number}", phase_of(progress), where,
+                                       progress.question or "") if part)
+    flags = [event.kind, event.exercise or event.spoken or "",
+             "opens" if event.opens_session else "", "unavailable" if event.progress_unavailable
+             else ""]
+    return f"{state}-{'-'.join(part for part in flags if part)}"
+
+
 CASES = list(product(states(), events()))
+PARAMS = [pytest.param(progress, event, id=_case_id(number, progress, event))
+          for number, progress in enumerate(states()) for event in events()]
 STEP_POSITIONS = {
     Position(exercise_id, step) for exercise_id, steps in COACH.steps.items()
     for step in range(len(steps))
@@ -65,11 +81,13 @@ def check_reply(reply: Reply, event: Event) -> None:
         assert len(ssml) <= MAX_SPEECH_CHARS
 
 
-@pytest.mark.parametrize("progress,event", CASES, ids=lambda value: type(value).__name__)
+@pytest.mark.parametrize("progress,event", PARAMS)
 def test_every_state_answers_every_event(progress: Progress, event: Event) -> None:
     new, reply = COACH.handle(progress, event, NOW)
     check_reply(reply, event)
-    assert isinstance(new, Progress)
+    assert new.position is None or new.position in STEP_POSITIONS, "only steps that exist"
+    session = new.session()
+    assert progress_from_dict(session).session() == session, "the next turn gets it back"
     if event.kind in (EventKind.STOP, EventKind.PAIN):
         assert reply.end_session
         kept = progress.position if progress.position in STEP_POSITIONS else None

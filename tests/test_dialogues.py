@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from skill.routine import load_routine
 from tests.conversation import Conversation, Heard
 
 EXERCISES = [exercise.name for exercise in load_routine().exercises]
 FULL_DISCLAIMER = "not a substitute for advice from your doctor"
 SHORT_DISCLAIMER = "this isn't medical advice"
+FINISHED = "finished your foot routine"
+# The routine is about 20 turns of "next"; twice that means it will never finish.
+MAX_TURNS = 40
 
 
 def start(talk) -> Conversation:
@@ -224,13 +229,21 @@ def test_one_shot_questions_end_for_new_and_returning_users(talk):
     assert heard.ended
 
 
+def next_until_finished(alexa: Conversation, heard: Heard) -> list[Heard]:
+    """Says "next" until the routine is finished: every turn from `heard` on. Bounded, so a
+    regression that never finishes fails here instead of hanging the suite."""
+    turns = [heard]
+    for _ in range(MAX_TURNS):
+        if FINISHED in turns[-1].text:
+            return turns
+        turns.append(alexa.say("NextExerciseIntent"))
+    pytest.fail(f"not finished after {MAX_TURNS} turns: {turns[-1].text}")
+
+
 def finish_routine(alexa: Conversation) -> Heard:
     alexa.launch()
     alexa.say("StartRoutineIntent")
-    heard = alexa.say("NextExerciseIntent")
-    while "finished your foot routine" not in heard.text:
-        heard = alexa.say("NextExerciseIntent")
-    return heard
+    return next_until_finished(alexa, alexa.say("NextExerciseIntent"))[-1]
 
 
 def test_streak_on_completion_and_launch_and_twice_a_day(talk, clock):

@@ -10,6 +10,7 @@ from skill.app import build_skill
 from skill.envelopes import Device
 from tests.conversation import Conversation
 from tests.fake_alexa_api import alexa_api  # noqa: F401 - fixture
+from tests.test_dialogues import next_until_finished
 
 GRANTED = "consent-token-for-reminders"
 
@@ -75,9 +76,7 @@ def test_offer_after_the_routine_and_yes_sets_it_at_this_time(alexa, alexa_api, 
     conversation = alexa()
     conversation.launch()
     conversation.say("StartRoutineIntent")
-    heard = conversation.say("NextExerciseIntent")
-    while "finished your foot routine" not in heard.text:
-        heard = conversation.say("NextExerciseIntent")
+    heard = next_until_finished(conversation, conversation.say("NextExerciseIntent"))[-1]
     heard.hears("remind you every day at this time?")
     conversation.say("AMAZON.YesIntent").hears("every day at 8 AM")  # clock: 08:00 UTC = London
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from skill.coach import Event, EventKind, coach_for
+from skill.conversation.coach import coach_for
+from skill.conversation.values import Event, EventKind
 from skill.envelopes import Device
 from skill.progress import Position, Progress
 from skill.screens import APL_DIR, apl_document, data_source

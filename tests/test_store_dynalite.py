@@ -13,6 +13,7 @@ from skill.store_dynamodb import DynamoDbStore
 from tests.conversation import Conversation
 from tests.dynalite_server import dynamodb_client
 from tests.storage import CountingClient, stored_item, template_table, throttled
+from tests.test_dialogues import next_until_finished
 
 
 @pytest.fixture
@@ -37,9 +38,7 @@ def test_full_routine_with_throttling_on_every_second_write(dynalite, use_store,
 
     alexa, counting = _conversation(use_store, client, table, fault=every_second_write)
     alexa.launch()
-    heard = alexa.say("StartRoutineIntent")
-    while "finished your foot routine" not in heard.text:
-        heard = alexa.say("NextExerciseIntent")
+    for heard in next_until_finished(alexa, alexa.say("StartRoutineIntent")):
         assert "went wrong" not in heard.text
     alexa.say("AMAZON.StopIntent")
     item = stored_item(client, table, DEFAULT_USER_ID)

@@ -1,0 +1,117 @@
+"""The conversation, declared: which rule answers each event in each phase.
+
+Read DEFAULTS for what an event does, then BY_PHASE for the few phases where it means
+something else. TABLE is the whole product Phase x EventKind, so a test can walk it
+(tests/test_state_machine.py) the way alexafsm's validate() does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from skill.conversation import reminder_dialogue, rules
+from skill.conversation.phases import Phase, phase_of
+from skill.conversation.turn import Outcome, Rule, Turn, ask
+from skill.conversation.values import EventKind
+from skill.progress import Progress, Question
+
+
+def _resume_offered(turn: Turn, progress: Progress) -> Outcome:
+    if progress.position is None:  # the saved place left today's content meanwhile
+        return rules.not_understood(turn, progress)
+    return rules.enter(turn, progress, progress.position)
+
+
+def _begin_offered(turn: Turn, progress: Progress) -> Outcome:
+    return rules.begin(turn, progress)
+
+
+def _offer_restart(turn: Turn, progress: Progress) -> Outcome:
+    return ask(turn, progress, Question.RESTART, ())
+
+
+# "Yes" and "no" to each question we ask.
+ACCEPT: dict[Question, Rule] = {
+    Question.START: _begin_offered,
+    Question.RESUME: _resume_offered,
+    Question.RESTART: _begin_offered,
+    Question.REMINDER: reminder_dialogue.set_reminder,
+}
+DECLINE: dict[Question, Rule] = {
+    Question.START: rules.stop,
+    Question.RESUME: _offer_restart,
+    Question.RESTART: rules.stop,
+    Question.REMINDER: reminder_dialogue.decline,
+}
+
+
+def _open_question(progress: Progress) -> Question:
+    """The question of the offered phase (phase_of: offered means one is open)."""
+    assert progress.question is not None, "phase_of: offered has an open question"
+    return progress.question
+
+
+def accept(turn: Turn, progress: Progress) -> Outcome:
+    return ACCEPT[_open_question(progress)](turn, progress)
+
+
+def decline(turn: Turn, progress: Progress) -> Outcome:
+    return DECLINE[_open_question(progress)](turn, progress)
+
+
+def next_when_offered(turn: Turn, progress: Progress) -> Outcome:
+    """"Next" moves on as a yes would, except that it never agrees to a reminder: then the
+    offer is dropped and "next" means what it means without one."""
+    if progress.question is not Question.REMINDER:
+        return accept(turn, progress)
+    progress = replace(progress, question=None)
+    phase = phase_of(progress)
+    return TABLE[phase, EventKind.NEXT](replace(turn, phase=phase), progress)
+
+
+# What each event does in any phase not listed in BY_PHASE.
+DEFAULTS: dict[EventKind, Rule] = {
+    EventKind.LAUNCH: rules.launch,  # welcome, then offer the saved place or a start
+    EventKind.START: rules.start,  # the saved place ("picking up"), else the first exercise
+    EventKind.NEXT: rules.from_here,  # idle or paused: the saved place, else a start
+    EventKind.PREVIOUS: rules.previous,  # the exercise before the current one
+    EventKind.SKIP: rules.skip,  # the exercise after the current one
+    EventKind.GO_TO: rules.go_to,  # the named exercise; an unknown name lists them
+    EventKind.REPEAT: rules.repeat,  # the current step again, exactly
+    EventKind.START_OVER: rules.start_over,  # the first exercise, disclaimer first
+    EventKind.PAUSE: rules.pause,  # keeps the place; "resume" picks it up
+    EventKind.RESUME: rules.resume,  # the saved place
+    EventKind.PROGRESS: rules.where_am_i,  # answered; a one-shot question then ends
+    EventKind.LIST: rules.list_exercises,  # answered; a one-shot question then ends
+    EventKind.STREAK: rules.streak,  # answered; a one-shot question then ends
+    EventKind.DISCLAIMER: rules.disclaimer,  # the full text, which counts as a briefing
+    EventKind.HELP: rules.help_here,  # what can be said in this phase
+    EventKind.STOP: rules.stop,  # ends; the place is kept
+    EventKind.PAIN: rules.pain,  # ends at once with a doctor's advice (safety)
+    EventKind.YES: rules.not_understood,  # a yes with nothing asked
+    EventKind.NO: rules.okay,  # a no with nothing asked
+    EventKind.UNKNOWN: rules.not_understood,  # what can be said in this phase
+    EventKind.SESSION_ENDED: rules.session_ended,  # silent; the place is kept
+    EventKind.SET_REMINDER: reminder_dialogue.set_reminder,
+    EventKind.CANCEL_REMINDER: reminder_dialogue.cancel_reminder,
+    EventKind.REMINDER_STATUS: reminder_dialogue.reminder_status,
+}
+
+# Where the phase changes what an event means.
+BY_PHASE: dict[tuple[Phase, EventKind], Rule] = {
+    (Phase.OFFERED, EventKind.YES): accept,
+    (Phase.OFFERED, EventKind.NO): decline,
+    (Phase.OFFERED, EventKind.NEXT): next_when_offered,
+    (Phase.OFFERED, EventKind.REPEAT): rules.prompt_again,
+    (Phase.EXERCISING, EventKind.START): rules.already_started,
+    (Phase.EXERCISING, EventKind.NEXT): rules.next_step,
+    (Phase.EXERCISING, EventKind.YES): rules.next_step,
+    (Phase.PAUSED, EventKind.YES): rules.from_here,
+    (Phase.FINISHED, EventKind.NEXT): rules.already_finished,
+    (Phase.FINISHED, EventKind.REPEAT): rules.prompt_again,
+}
+
+TABLE: dict[tuple[Phase, EventKind], Rule] = {
+    (phase, kind): BY_PHASE.get((phase, kind), DEFAULTS[kind])
+    for phase in Phase for kind in EventKind
+}

@@ -1,0 +1,204 @@
+"""The words: what the rules decided, as Speech, cards and screens in one locale.
+
+The rules say *which* message (a prompt key, an exercise step, a question); everything
+that turns it into words lives here: names, numbers, clock times, "part 2 of 3", when a
+streak is worth mentioning, and the written forms for the Alexa app and a screen. A new
+screen field or a reworded prompt is a change here or in the content, never in the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from skill.conversation.phases import Phase
+from skill.conversation.steps import Step, StepBuilder
+from skill.conversation.values import Card, Reply, Screen
+from skill.progress import Position, Question, streak
+from skill.routine import Exercise, Routine
+from skill.speech import Say, Speech
+from skill.texts import Texts
+
+HELP = {
+    Phase.IDLE: "help_idle",
+    Phase.OFFERED: "help_question",
+    Phase.EXERCISING: "help_exercising",
+    Phase.PAUSED: "help_paused",
+    Phase.FINISHED: "help_finished",
+}
+# Mid-routine a user needs the moving words; anywhere else, how to begin.
+FALLBACK = {Phase.EXERCISING: "fallback_exercising", Phase.PAUSED: "fallback_exercising"}
+# What to say when a turn leaves the user in a phase with nothing else to ask.
+PROMPT = {Phase.PAUSED: "paused_reprompt", Phase.FINISHED: "finished_prompt"}
+QUESTIONS = {
+    Question.START: ("offer_start", "offer_start_reprompt"),
+    Question.RESUME: ("offer_resume", "offer_resume_reprompt"),
+    Question.RESTART: ("offer_restart", "offer_restart_reprompt"),
+    Question.REMINDER: ("reminder_offer", "reminder_offer_reprompt"),
+}
+
+
+class Phrasebook:
+    """The routine's words for one locale: every exercise step is rendered once."""
+
+    def __init__(self, routine: Routine, texts: Texts) -> None:
+        self.routine = routine
+        self.texts = texts
+        builder = StepBuilder(routine, texts)
+        self.steps: dict[str, tuple[Step, ...]] = {
+            exercise.id: builder.build(index) for index, exercise in enumerate(routine.exercises)
+        }
+        self.written: dict[str, str] = {
+            exercise.id: builder.written(index) for index, exercise in enumerate(routine.exercises)
+        }
+
+    def say(self, key: str, **facts: object) -> Say:
+        return Say(self.texts.line(key, **facts))
+
+    def index(self, position: Position) -> int:
+        """Positions are checked against today's content when a turn starts (Coach.handle)."""
+        index = self.routine.index_of(position.exercise)
+        if index is None:
+            raise ValueError(f"unchecked position {position}")
+        return index
+
+    def exercise(self, position: Position) -> Exercise:
+        return self.routine.exercises[self.index(position)]
+
+    def name(self, position: Position | None) -> str:
+        return self.exercise(position).name if position else ""
+
+    def names(self, ids: tuple[str, ...] | None = None) -> str:
+        """"a, b and c": the exercises with these ids in this order (an id today's content
+        no longer has is left out), or all of them."""
+        if ids is None:
+            return self.texts.join([exercise.name for exercise in self.routine.exercises])
+        found = (self.routine.index_of(exercise_id) for exercise_id in ids)
+        return self.texts.join([self.routine.exercises[i].name for i in found if i is not None])
+
+    def part(self, position: Position) -> Speech:
+        """"Part 2 of 3" once past an exercise's introduction; nothing before that."""
+        if not position.step:
+            return ()
+        parts = len(self.steps[position.exercise])
+        return (self.say("progress_part", part=position.step + 1, parts=parts),)
+
+    def where(self, position: Position) -> Speech:
+        """Where a returning user left off, said when they come back."""
+        return (self.say("where_you_were", number=self.index(position) + 1,
+                         name=self.name(position)), *self.part(position))
+
+    def streak_line(self, history: tuple[str, ...], today: date, on_launch: bool = False
+                    ) -> Speech:
+        """Only worth saying from two days in a row, or a second routine in one day,
+        which is what the source recommends (toe walks twice a day)."""
+        done_today = history.count(today.isoformat())
+        if done_today >= (1 if on_launch else 2):
+            return (self.say("done_today" if on_launch else "twice_today"),)
+        days = streak(history, today)
+        if days < 2:
+            return ()
+        key = "streak_launch" if on_launch else "streak_days"
+        return (self.say(key, days=self.texts.number(days)),)
+
+    def streak_answer(self, history: tuple[str, ...], today: date) -> Speech:
+        if not history:
+            return (self.say("streak_none"),)
+        days = streak(history, today)
+        return (
+            self.say("streak_total", times=len(history)),
+            self.say("streak_days", days=self.texts.number(days)) if days >= 2
+            else self.say("streak_encourage"),
+        )
+
+    def progress_answer(self, position: Position | None, finished: bool) -> Speech:
+        total = len(self.routine.exercises)
+        if position is None:
+            return (self.say("progress_finished" if finished else "progress_not_started",
+                             total=total),)
+        index = self.index(position)
+        left = total - index - 1
+        return (
+            self.say("progress_at", number=index + 1, total=total, name=self.name(position)),
+            *self.part(position),
+            self.say({0: "progress_left_none", 1: "progress_left_one"}.get(left, "progress_left"),
+                     left=left),
+        )
+
+    def finished(self, done: tuple[str, ...], history: tuple[str, ...], today: date) -> Speech:
+        """The end of a routine: what was done (by id), a streak worth saying, advice."""
+        return (
+            self.say("finished") if done else self.say("finished_nothing_done"),
+            *((self.say("finished_done", done=self.names(done)),) if done else ()),
+            *self.streak_line(history, today),
+            self.say("finished_advice"),
+        )
+
+    def exercise_turn(self, position: Position, lead: Speech, disclaimer: str | None) -> Reply:
+        """A step of an exercise after `lead`, with its card and screen. `disclaimer` is
+        "full" or "short" when one is due; the full one goes on the card too, so it can be
+        read as well as heard."""
+        step = self.steps[position.exercise][position.step]
+        briefing = (self.say(f"disclaimer_{disclaimer}"),) if disclaimer else ()
+        card, screen = self._written_forms(position, step, disclaimer == "full")
+        return Reply(briefing + lead + step.speech, step.reprompt, card=card, screen=screen)
+
+    def _written_forms(self, position: Position, step: Step, with_disclaimer: bool
+                       ) -> tuple[Card, Screen]:
+        index = self.index(position)
+        exercise = self.routine.exercises[index]
+        total = len(self.routine.exercises)
+        text = self.written[exercise.id]
+        if with_disclaimer:
+            text = f"{self.texts.line('disclaimer_full')}\n\n{text}"
+        card = Card(self.texts.line("card_title", number=index + 1, total=total,
+                                    name=exercise.name.capitalize()), text)
+        steps = len(self.steps[exercise.id])
+        done_fraction = (index + position.step / steps) / total
+        screen = Screen(
+            name=exercise.name.capitalize(),
+            position=self.texts.line("screen_position", number=index + 1, total=total),
+            progress_percent=round(100 * done_fraction),
+            step_text=step.display,
+            equipment=self.texts.join(list(exercise.equipment))
+            or self.texts.line("screen_no_equipment"),
+            countdown_seconds=round(step.seconds),
+            next_label=self.texts.line("screen_next"),
+            repeat_label=self.texts.line("screen_repeat"),
+        )
+        return card, screen
+
+    def question(self, question: Question, position: Position | None) -> tuple[Speech, Speech]:
+        """A yes/no question and its reprompt; resuming names the place when there is one."""
+        if question is Question.RESUME and not position:
+            question = Question.START
+        prompt, reprompt = QUESTIONS[question]
+        return (self.say(prompt),), (self.say(reprompt, name=self.name(position)),)
+
+    def prompt(self, phase: Phase, question: Question | None, position: Position | None
+               ) -> tuple[Speech, Speech]:
+        """What to say next, and if the user goes quiet, in a phase with nothing new."""
+        if question:
+            return self.question(question, position)
+        if phase is Phase.EXERCISING and position:
+            reprompt = self.steps[position.exercise][position.step].reprompt
+        else:
+            reprompt = (self.say(PROMPT[phase]),)
+        return reprompt, reprompt
+
+    def help(self, phase: Phase, position: Position | None) -> Speech:
+        return (self.say(HELP[phase], name=self.name(position)),)
+
+    def fallback(self, phase: Phase) -> Speech:
+        return (self.say(FALLBACK.get(phase, "fallback")),)
+
+    def unknown_exercise(self, spoken: str | None) -> Speech:
+        spoken = spoken or self.texts.line("that_one")
+        return (self.say("unknown_exercise", spoken=spoken, names=self.names()),)
+
+    def clock(self, time: str) -> str:
+        """"8 AM", "7:30 PM": a reminder time as the locale says it."""
+        hour, minute = (int(part) for part in time.split(":"))
+        period = self.texts.line("am" if hour < 12 else "pm")
+        key = "clock_on_the_hour" if minute == 0 else "clock_time"
+        return self.texts.line(key, hour=(hour % 12) or 12, minutes=f"{minute:02d}",
+                               period=period)

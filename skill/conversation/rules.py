@@ -1,0 +1,229 @@
+"""The rules of the routine: what each event does to a user's progress.
+
+Which rule answers which event in which phase is declared in machine.py; the words of
+every reply come from the phrasebook. A rule only decides: where the user goes, what is
+recorded, which message, question or exercise step comes next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from skill.conversation import reminder_dialogue
+from skill.conversation.turn import Outcome, Turn, answer, ask, carry_on, tell
+from skill.conversation.values import Reply
+from skill.progress import Position, Progress, Question, is_stale
+from skill.speech import Speech
+
+# A half-done routine older than this is restarted rather than resumed mid-way.
+STALE_AFTER_DAYS = 7
+
+
+# -- moves the rules share ---------------------------------------------------------------
+
+def enter(turn: Turn, progress: Progress, position: Position, lead: Speech = ()) -> Outcome:
+    """Speak a step. Whenever a routine starts in a session, the disclaimer comes first
+    (safety): in full to someone who never heard it, else the short reminder."""
+    disclaimer = None if progress.briefed else ("short" if progress.heard_disclaimer else "full")
+    moved = position != progress.position
+    progress = replace(
+        progress, position=position, briefed=True, heard_disclaimer=True, paused=False,
+        finished=False, question=None,
+        updated_at=turn.now.isoformat() if moved else progress.updated_at,
+    )
+    return progress, turn.book.exercise_turn(position, lead, disclaimer)
+
+
+def begin(turn: Turn, progress: Progress, lead: Speech = ()) -> Outcome:
+    """A fresh routine from the first exercise: the disclaimer is due again."""
+    first = Position(turn.book.routine.exercises[0].id)
+    return enter(turn, replace(progress, done=(), briefed=False), first, lead)
+
+
+def from_here(turn: Turn, progress: Progress) -> Outcome:
+    """The user's place as it stands (after a pause, or a one-shot "next"), else a start."""
+    if progress.position is None:
+        return begin(turn, progress)
+    return enter(turn, progress, progress.position)
+
+
+def advance(turn: Turn, progress: Progress, position: Position) -> Outcome:
+    """Move to the next exercise's start, or finish after the last one."""
+    exercises = turn.book.routine.exercises
+    index = turn.book.index(position)
+    if index + 1 == len(exercises):
+        return finish(turn, progress)
+    return enter(turn, progress, Position(exercises[index + 1].id))
+
+
+def finish(turn: Turn, progress: Progress) -> Outcome:
+    """Only exercises today's content still has count: skipping everything (or only having
+    done exercises since removed) is not a routine done, so the streak must not count it."""
+    today = turn.now.date()
+    done = tuple(i for i in progress.done if turn.book.routine.index_of(i) is not None)
+    if done:
+        progress = progress.completed_on(today)
+    else:
+        progress = replace(progress, position=None, done=(), finished=True)
+    progress = replace(progress, updated_at=turn.now.isoformat())
+    speech = turn.book.finished(done, progress.history, today)
+    if done and reminder_dialogue.may_offer(progress, today):
+        return ask(turn, progress, Question.REMINDER, speech)
+    return carry_on(turn, progress, speech)
+
+
+def _place(progress: Progress) -> Position:
+    """The position of a phase that always has one (exercising, paused)."""
+    assert progress.position is not None, "phase_of: exercising and paused have a position"
+    return progress.position
+
+
+# -- rules, by event -----------------------------------------------------------------------
+
+def launch(turn: Turn, progress: Progress) -> Outcome:
+    book, position = turn.book, progress.position
+    lead: Speech = ()
+    if position and is_stale(progress.updated_at, turn.now, STALE_AFTER_DAYS):
+        position = None
+        lead = (book.say("fresh_start"),)
+    progress = replace(progress, position=position, done=progress.done if position else ())
+    if not progress.heard_disclaimer and not progress.history:
+        welcome = (book.say("welcome_first", minutes=book.routine.minutes),)
+        return ask(turn, progress, Question.START, welcome)
+    welcome = (book.say("welcome_back"),
+               *book.streak_line(progress.history, turn.now.date(), on_launch=True), *lead)
+    if position:
+        return ask(turn, progress, Question.RESUME, (*welcome, *book.where(position)))
+    return ask(turn, progress, Question.START, welcome)
+
+
+def start(turn: Turn, progress: Progress) -> Outcome:
+    if progress.position is None:
+        return begin(turn, progress)
+    lead = (turn.book.say("picking_up", name=turn.book.name(progress.position)),)
+    return enter(turn, progress, progress.position, lead)
+
+
+def already_started(turn: Turn, progress: Progress) -> Outcome:
+    return enter(turn, progress, _place(progress), (turn.book.say("already_started"),))
+
+
+def next_step(turn: Turn, progress: Progress) -> Outcome:
+    """The next step of this exercise, or after its last step the next exercise."""
+    position = _place(progress)
+    if position.step + 1 < len(turn.book.steps[position.exercise]):
+        return enter(turn, progress, replace(position, step=position.step + 1))
+    if position.exercise not in progress.done:
+        progress = replace(progress, done=(*progress.done, position.exercise))
+    return advance(turn, progress, position)
+
+
+def already_finished(turn: Turn, progress: Progress) -> Outcome:
+    return tell(turn, progress, "already_finished")
+
+
+def previous(turn: Turn, progress: Progress) -> Outcome:
+    position = progress.position
+    if position is None:
+        return tell(turn, progress, "nothing_to_go_back_to")
+    index = turn.book.index(position)
+    if index == 0:
+        return tell(turn, replace(progress, question=None), "at_first")
+    return enter(turn, progress, Position(turn.book.routine.exercises[index - 1].id))
+
+
+def skip(turn: Turn, progress: Progress) -> Outcome:
+    position = progress.position
+    if position is None:
+        return tell(turn, progress, "nothing_to_skip")
+    lead = (turn.book.say("skipping", name=turn.book.name(position)),)
+    progress, reply = advance(turn, progress, position)
+    return progress, replace(reply, speech=lead + reply.speech)
+
+
+def go_to(turn: Turn, progress: Progress) -> Outcome:
+    event = turn.event
+    index = turn.book.routine.index_of(event.exercise) if event.exercise else None
+    if index is None:
+        return carry_on(turn, progress, turn.book.unknown_exercise(event.spoken))
+    return enter(turn, progress, Position(turn.book.routine.exercises[index].id))
+
+
+def repeat(turn: Turn, progress: Progress) -> Outcome:
+    if progress.position is None:
+        return prompt_again(turn, progress)
+    return enter(turn, progress, progress.position)
+
+
+def prompt_again(turn: Turn, progress: Progress) -> Outcome:
+    """Nothing to repeat but the question or prompt that is open."""
+    return carry_on(turn, progress, ())
+
+
+def start_over(turn: Turn, progress: Progress) -> Outcome:
+    return begin(turn, progress, (turn.book.say("starting_over"),))
+
+
+def pause(turn: Turn, progress: Progress) -> Outcome:
+    position = progress.position
+    if position is None:
+        return tell(turn, progress, "nothing_to_pause")
+    reprompt = (turn.book.say("paused_reprompt"),)
+    speech = (turn.book.say("paused", name=turn.book.name(position)),)
+    return replace(progress, paused=True, question=None), Reply(speech, reprompt)
+
+
+def resume(turn: Turn, progress: Progress) -> Outcome:
+    if progress.position is None:
+        return tell(turn, progress, "nothing_to_resume")
+    return start(turn, progress)
+
+
+def where_am_i(turn: Turn, progress: Progress) -> Outcome:
+    return answer(turn, progress, turn.book.progress_answer(progress.position, progress.finished))
+
+
+def list_exercises(turn: Turn, progress: Progress) -> Outcome:
+    total = len(turn.book.routine.exercises)
+    return answer(turn, progress, (turn.book.say("list", total=total, names=turn.book.names()),))
+
+
+def streak(turn: Turn, progress: Progress) -> Outcome:
+    return answer(turn, progress, turn.book.streak_answer(progress.history, turn.now.date()))
+
+
+def disclaimer(turn: Turn, progress: Progress) -> Outcome:
+    progress = replace(progress, heard_disclaimer=True, briefed=True)
+    return tell(turn, progress, "disclaimer_full")
+
+
+def help_here(turn: Turn, progress: Progress) -> Outcome:
+    return carry_on(turn, progress, turn.book.help(turn.phase, progress.position))
+
+
+def not_understood(turn: Turn, progress: Progress) -> Outcome:
+    return carry_on(turn, progress, turn.book.fallback(turn.phase))
+
+
+def okay(turn: Turn, progress: Progress) -> Outcome:
+    return tell(turn, progress, "okay")
+
+
+def stop(turn: Turn, progress: Progress) -> Outcome:
+    """Ends the session; the user's place is kept for next time."""
+    if progress.position:
+        speech = (turn.book.say("goodbye_saved", name=turn.book.name(progress.position)),)
+    else:
+        speech = (turn.book.say("goodbye_done" if progress.finished else "goodbye"),)
+    return replace(progress, paused=False, question=None), Reply(speech, end_session=True)
+
+
+def pain(turn: Turn, progress: Progress) -> Outcome:
+    """Safety first: stop at once, advise a doctor, and end the session."""
+    progress = replace(progress, paused=False, question=None)
+    return progress, Reply((turn.book.say("pain"),), end_session=True)
+
+
+def session_ended(turn: Turn, progress: Progress) -> Outcome:
+    """Alexa closed the session: nothing may be said (Alexa ignores it), the place is kept."""
+    return replace(progress, question=None, paused=False), Reply((), end_session=True)

@@ -1,0 +1,63 @@
+"""One event being answered, and the ways every rule closes a turn.
+
+Shared by the routine's rules and the reminder dialogue, so "what comes after the answer"
+(a question, the prompt for the phase the user is now in, or the end of a one-shot) is
+decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from skill.conversation.phases import Phase, phase_of
+from skill.conversation.phrasebook import Phrasebook
+from skill.conversation.values import Event, Reply
+from skill.progress import Progress, Question
+from skill.speech import Speech
+
+Outcome = tuple[Progress, Reply]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The words and content, the event, when it happened, and the phase the user was in
+    when it arrived (derived once, in Coach.handle)."""
+
+    book: Phrasebook
+    event: Event
+    now: datetime
+    phase: Phase
+
+
+Rule = Callable[[Turn, Progress], Outcome]
+
+
+def ask(turn: Turn, progress: Progress, question: Question, lead: Speech) -> Outcome:
+    prompt, reprompt = turn.book.question(question, progress.position)
+    return replace(progress, question=question), Reply(lead + prompt, reprompt)
+
+
+def carry_on(turn: Turn, progress: Progress, lead: Speech) -> Outcome:
+    """`lead`, then the prompt for where the user is now; never ends the session. An idle
+    user is always offered something: their saved place, or a start."""
+    phase = phase_of(progress)
+    if phase is Phase.IDLE:
+        question = Question.RESUME if progress.position else Question.START
+        return ask(turn, progress, question, lead)
+    prompt, reprompt = turn.book.prompt(phase, progress.question, progress.position)
+    return progress, Reply(lead + prompt, reprompt)
+
+
+def tell(turn: Turn, progress: Progress, key: str, **facts: object) -> Outcome:
+    """One message, then the prompt for where the user is now."""
+    return carry_on(turn, progress, (turn.book.say(key, **facts),))
+
+
+def answer(turn: Turn, progress: Progress, speech: Speech) -> Outcome:
+    """A question asked as the first request of a session ("Alexa, ask foot routine
+    how many are left") is answered and the session ends; mid-session we carry on."""
+    if turn.event.opens_session:
+        return progress, Reply(speech, end_session=True)
+    return carry_on(turn, progress, speech)

@@ -1,0 +1,135 @@
+"""The values the conversation core and its edges exchange, and nothing else.
+
+Kept apart from the rules and the words so the edge (handlers, screens, reminders) and
+the core import the same small module, and a new screen field or reminder status is a
+change here and where it is used, never in the state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from skill.speech import Speech
+
+
+class EventKind(StrEnum):
+    LAUNCH = "launch"
+    START = "start"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    SKIP = "skip"
+    GO_TO = "go_to"
+    REPEAT = "repeat"
+    START_OVER = "start_over"
+    PAUSE = "pause"
+    RESUME = "resume"
+    PROGRESS = "progress"
+    LIST = "list"
+    STREAK = "streak"
+    DISCLAIMER = "disclaimer"
+    HELP = "help"
+    STOP = "stop"
+    PAIN = "pain"
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+    SESSION_ENDED = "session_ended"
+    SET_REMINDER = "set_reminder"
+    CANCEL_REMINDER = "cancel_reminder"
+    REMINDER_STATUS = "reminder_status"
+
+
+class Fulfilment(StrEnum):
+    """Whether we can serve a request Alexa is routing without our name (CanFulfill)."""
+
+    YES = "YES"
+    MAYBE = "MAYBE"
+    NO = "NO"
+
+
+class ReminderAction(StrEnum):
+    SET = "set"
+    CANCEL = "cancel"
+    CHECK = "check"
+
+
+class ReminderStatus(StrEnum):
+    OK = "ok"
+    GONE = "gone"  # the user deleted it in the Alexa app
+    NO_PERMISSION = "no_permission"
+    FORBIDDEN = "forbidden"
+    THROTTLED = "throttled"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class ReminderJob:
+    """A Reminders API call the coach needs for a turn."""
+
+    action: ReminderAction
+    time: str | None = None  # "HH:MM", the user's local time
+    reminder_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderResult:
+    """What the edge's Reminders API call did; every failure is a status, never a raise."""
+
+    status: ReminderStatus
+    reminder_id: str | None = None
+    time: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The outside calls a turn needs before the coach can answer it (`Coach.plan`).
+
+    The edge performs them and hands each result back in the Event; a call it could not
+    make has no result, and the coach answers that as an unreachable service.
+    """
+
+    reminder: ReminderJob | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    exercise: str | None = None
+    spoken: str | None = None
+    opens_session: bool = False
+    progress_unavailable: bool = False
+    time: str | None = None  # "HH:MM" asked for a reminder
+    reminder: ReminderResult | None = None  # the result of the Plan's reminder call
+
+
+@dataclass(frozen=True)
+class Card:
+    """Written instructions for the Alexa app, so a user can read what they just heard."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a device with a screen shows during an exercise turn."""
+
+    name: str
+    position: str
+    progress_percent: int
+    step_text: str
+    equipment: str
+    countdown_seconds: int
+    next_label: str
+    repeat_label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    speech: Speech
+    reprompt: Speech = ()
+    end_session: bool = False
+    needs_permission: bool = False  # ask the user to allow reminders in the Alexa app
+    card: Card | None = None
+    screen: Screen | None = None
