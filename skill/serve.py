@@ -1,21 +1,34 @@
 """Run the endpoint under waitress, the production WSGI server behind `foot-routine serve`.
 
 Why waitress: pure Python, the same on every OS, threaded rather than forking (no fork-safety
-issues with SQLite or boto3 clients), and production-grade. It speaks plain HTTP: Alexa needs
+issues with SQLite or botocore clients), and production-grade. It speaks plain HTTP: Alexa needs
 HTTPS on port 443, so put a TLS-terminating proxy or tunnel in front of it.
+
+Waitress' defaults suit a general web site, not an endpoint anyone on the internet can reach
+whose legitimate client sends a few KB: a 1 GB body limit (spooled to disk before any answer),
+idle connections kept for two minutes and 100 connections in all, so a hundred silent sockets
+lock everyone out. `ServerLimits` replaces them, each configurable.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
-from typing import Any
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 import waitress
 
-from skill.web import create_app
-
-logger = logging.getLogger(__name__)
+from skill import logs
+from skill.web import (
+    VERIFIER_EXTENSION,
+    checks_in_force,
+    create_app,
+    max_body_bytes,
+    positive_int,
+    setting,
+)
 
 # Local clients (virtual-alexa, curl) carry no real API token: stay off Alexa's APIs too.
 DEV_OVERRIDES = {
@@ -23,6 +36,44 @@ DEV_OVERRIDES = {
     "ALEXA_VERIFY_TIMESTAMP": "false",
     "ALEXA_API_CALLS": "0",
 }
+DEFAULT_CHANNEL_TIMEOUT_S = 10
+DEFAULT_CONNECTION_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may cost the server: body size, idle time, and connections in all."""
+
+    max_body_bytes: int
+    channel_timeout_s: int
+    connection_limit: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ServerLimits:
+        """SERVE_MAX_BODY_BYTES, SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT (config or env)."""
+        return cls(
+            max_body_bytes=max_body_bytes(config),
+            channel_timeout_s=positive_int(
+                config, "SERVE_CHANNEL_TIMEOUT", DEFAULT_CHANNEL_TIMEOUT_S
+            ),
+            connection_limit=positive_int(
+                config, "SERVE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT
+            ),
+        )
+
+    def waitress_options(self) -> dict[str, Any]:
+        """The limits as waitress adjustments."""
+        return {
+            # Waitress answers 413 from the Content-Length header (or as a chunked body grows)
+            # before reading the body; it refuses a body of exactly this size, hence the + 1.
+            "max_request_body_size": self.max_body_bytes + 1,
+            "channel_timeout": self.channel_timeout_s,
+            # Idle channels are only closed when this sweep runs (30 s by default).
+            "cleanup_interval": max(1, self.channel_timeout_s // 2),
+            "connection_limit": self.connection_limit,
+            # select() cannot watch file descriptors past 1024; poll() can.
+            "asyncore_use_poll": True,
+        }
 
 
 def is_loopback(host: str) -> bool:
@@ -35,17 +86,37 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def ready_line(addresses: list[tuple[str, int]], checks: Mapping[str, bool]) -> str:
+    """What an operator needs to see once the server listens: where, and which checks hold."""
+
+    def state(name: str) -> str:
+        return "on" if checks[name] else "OFF"
+
+    skill_id = "on" if checks["skill_id_check"] else "off (set ALEXA_SKILL_ID)"
+    return (
+        f"Foot Routine endpoint listening on {', '.join(_url(*a) for a in addresses)} "
+        f"(signature check {state('verify_signature')}, "
+        f"timestamp check {state('verify_timestamp')}, skill id check {skill_id})"
+    )
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 5000,
     dev: bool = False,
     config: dict[str, Any] | None = None,
     threads: int = 4,
+    out: TextIO = sys.stdout,
 ) -> None:
-    """Serve the skill until interrupted.
+    """Serve the skill until interrupted, after printing one ready line to `out`.
 
     `dev=True` switches off signature and timestamp checks so local tools can post unsigned
     requests; because that makes the endpoint forgeable, it refuses any non-loopback host.
+    A bad setting ends the process with one line naming it.
     """
     config = dict(config or {})
     if dev:
@@ -55,6 +126,18 @@ def serve(
                 f"address (127.0.0.1, ::1 or localhost), not {host!r}."
             )
         config.update(DEV_OVERRIDES)
-    app = create_app(config)
-    logger.info("Foot Routine endpoint on http://%s:%d/ (dev=%s)", host, port, dev)
-    waitress.serve(app, host=host, port=port, threads=threads)
+    try:
+        logs.configure(setting(config, "LOG_LEVEL"), setting(config, "LOG_LEVEL_LIBRARIES"))
+        limits = ServerLimits.from_config(config)
+        app = create_app(config)
+        server = waitress.create_server(
+            app, host=host, port=port, threads=threads, **limits.waitress_options()
+        )
+    except (ValueError, TypeError, OSError) as exc:  # a setting, a roots file, a taken port
+        raise SystemExit(f"foot-routine serve: {exc}") from exc
+    addresses = getattr(server, "effective_listen", None) or [
+        (server.effective_host, server.effective_port)
+    ]
+    print(ready_line(addresses, checks_in_force(app.extensions[VERIFIER_EXTENSION])),
+          file=out, flush=True)
+    server.run()

@@ -4,7 +4,8 @@ Why not flask-ask-sdk: it cannot be imported here (its oscrypto dependency is br
 verifier rests on unmaintained crypto. This module is the thin replacement: it reads the raw
 body, has `skill.verify.RequestVerifier` apply Amazon's checks, and hands the envelope to the
 skill through the SDK's own serializer. Every failure becomes a short JSON error, never a
-traceback, so a probe learns nothing about the internals.
+traceback, so a probe learns nothing about the internals, and nothing of a request body is
+ever logged (it holds user ids and API tokens): a rejection logs its size and reason only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from skill.verify import RequestVerifier, VerificationError
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 128 * 1024
+MAX_BODY_BYTES = 128 * 1024  # Alexa's requests are a few KB; the default for SERVE_MAX_BODY_BYTES
+BODY_LIMIT_KEY = "SERVE_MAX_BODY_BYTES"
+VERIFIER_EXTENSION = "foot_routine_verifier"
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 DISABLING_VALUES = {"0", "false"}
 VERIFIER_KEYS = (
@@ -52,8 +55,9 @@ class BadRequest(Exception):
 class LazySkill:
     """Builds the skill (and its store) on first use, once, even under concurrent requests.
 
-    Why lazy: building the store may open a database or create AWS clients; doing it at import
-    or app-creation time would make `create_app` slow and fail before the server can report it.
+    Why lazy: building the store may open a database or a DynamoDB client (botocore); doing it
+    at import or app-creation time would make `create_app` slow and fail before the server can
+    report it.
     """
 
     def __init__(self, store_config: Mapping[str, str]) -> None:
@@ -64,15 +68,38 @@ class LazySkill:
     def get(self) -> CustomSkill:
         with self._lock:
             if self._skill is None:
-                from skill.app import skill_from_config  # deferred: keeps boto3 out of import
+                from skill.app import skill_from_config  # deferred: the skill loads on first use
 
                 self._skill = skill_from_config(self._store_config)
             return self._skill
 
 
-def _setting(config: Mapping[str, Any], key: str) -> Any:
+def setting(config: Mapping[str, Any], key: str) -> Any:
     """Explicit config wins over the environment variable of the same name."""
     return config[key] if key in config else os.environ.get(key)
+
+
+def positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
+    """A whole-number setting of at least 1; anything else is a configuration error.
+
+    Why strict: these are limits that protect the server, and silently falling back to a
+    default on a typo would hide that the operator's limit is not in force.
+    """
+    value = setting(config, key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool | float):
+        raise ValueError(f"{key} must be a whole number of at least 1, not {value!r}")
+    return number
+
+
+def max_body_bytes(config: Mapping[str, Any]) -> int:
+    """The one body limit, enforced by waitress before buffering and by Flask behind it."""
+    return positive_int(config, BODY_LIMIT_KEY, MAX_BODY_BYTES)
 
 
 def _enabled(value: Any) -> bool:
@@ -90,7 +117,7 @@ def _fetcher(value: Any) -> Callable[[str], bytes] | None:
 
 def build_verifier(config: Mapping[str, Any]) -> RequestVerifier:
     """A verifier from config/environment, warning loudly about every check that is off."""
-    settings = {key: _setting(config, key) for key in VERIFIER_KEYS}
+    settings = {key: setting(config, key) for key in VERIFIER_KEYS}
     verifier = RequestVerifier(
         trust_roots=settings["ALEXA_TRUST_ROOTS"],
         fetcher=_fetcher(settings["ALEXA_CERT_FETCHER"]),
@@ -110,6 +137,15 @@ def build_verifier(config: Mapping[str, Any]) -> RequestVerifier:
     return verifier
 
 
+def checks_in_force(verifier: RequestVerifier) -> dict[str, bool]:
+    """Which of Amazon's checks this endpoint applies, as /healthz and `serve` report them."""
+    return {
+        "verify_signature": verifier.verifies_signature,
+        "verify_timestamp": verifier.verifies_timestamp,
+        "skill_id_check": verifier.checks_skill_id,
+    }
+
+
 def store_config(config: Mapping[str, Any]) -> dict[str, str]:
     """What the store factory sees: environment overlaid with config, string values only."""
     merged = {**os.environ, **config}
@@ -120,9 +156,8 @@ def json_response(body: Mapping[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type=JSON_CONTENT_TYPE)
 
 
-def read_envelope() -> tuple[bytes, dict[str, Any]]:
-    """The raw body (signatures cover these exact bytes) and its parsed JSON object."""
-    raw_body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
+def parse_envelope(raw_body: bytes) -> dict[str, Any]:
+    """The request's JSON object (the caller keeps the raw bytes: signatures cover them)."""
     if request.mimetype != "application/json":
         raise BadRequest("content type must be application/json")
     try:
@@ -131,7 +166,7 @@ def read_envelope() -> tuple[bytes, dict[str, Any]]:
         raise BadRequest("body is not valid UTF-8 JSON") from exc
     if not isinstance(parsed, dict):
         raise BadRequest("body is not a JSON object")
-    return raw_body, parsed
+    return parsed
 
 
 def to_request_envelope(serializer: DefaultSerializer, raw_body: bytes) -> Any:
@@ -154,31 +189,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     serializer = FastSerializer()
 
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions[VERIFIER_EXTENSION] = verifier  # so `serve` can say which checks are on
+    body_limit = max_body_bytes(config)
+    app.config["MAX_CONTENT_LENGTH"] = body_limit
 
     @app.post("/")
     def alexa() -> Response:
+        raw_body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: werkzeug raises 413
         try:
-            raw_body, parsed = read_envelope()
+            parsed = parse_envelope(raw_body)
             verifier.verify(request.headers, raw_body, parsed)
             envelope = to_request_envelope(serializer, raw_body)
         except VerificationError as exc:
-            return _reject(exc.reason, 400, exc)
+            return _reject(exc.reason, 400, exc, len(raw_body))
         except BadRequest as exc:
-            return _reject(exc.reason, exc.status, exc)
+            return _reject(exc.reason, exc.status, exc, len(raw_body))
         return invoke(skill, serializer, envelope)
+
+    def too_large(exc: HTTPException) -> Response:
+        logger.warning("rejected Alexa request: body larger than %d bytes", body_limit)
+        return _http_error(exc)
 
     @app.get("/healthz")
     def healthz() -> Response:
-        return json_response(
-            {
-                "status": "ok",
-                "verify_signature": verifier.verifies_signature,
-                "verify_timestamp": verifier.verifies_timestamp,
-                "skill_id_check": verifier.checks_skill_id,
-            }
-        )
+        return json_response({"status": "ok", **checks_in_force(verifier)})
 
+    app.register_error_handler(413, too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -195,19 +231,20 @@ def invoke(skill: LazySkill, serializer: DefaultSerializer, envelope: Any) -> Re
     return json_response(body)
 
 
-def _reject(reason: str, status: int, exc: Exception) -> Response:
-    """One log line naming the failed check (and its cause), one short JSON error."""
-    cause = f" ({exc.__cause__!r})" if exc.__cause__ is not None else ""
-    logger.warning("rejected Alexa request: %s%s", reason, cause)
+def _reject(reason: str, status: int, exc: Exception, size: int) -> Response:
+    """One log line: the failed check, the body's size and the cause's type, one JSON error.
+
+    Only the type of the cause: its text can quote the body (a UnicodeDecodeError carries
+    every byte of it), and bodies hold user ids and API tokens.
+    """
+    cause = f" ({type(exc.__cause__).__name__})" if exc.__cause__ is not None else ""
+    logger.warning("rejected Alexa request of %d bytes: %s%s", size, reason, cause)
     return json_response({"error": reason}, status)
 
 
 def _http_error(exc: HTTPException) -> Response:
     """Werkzeug's errors (404, 405, 413, ...) as JSON instead of HTML pages."""
-    status = exc.code or 500
-    if status == 413:
-        logger.warning("rejected Alexa request: body larger than %d bytes", MAX_BODY_BYTES)
-    return json_response({"error": (exc.name or "error").lower()}, status)
+    return json_response({"error": (exc.name or "error").lower()}, exc.code or 500)
 
 
 def _unexpected_error(exc: Exception) -> Response:

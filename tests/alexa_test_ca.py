@@ -41,7 +41,11 @@ class Pki:
     no_san_chain_pem: bytes
     untrusted_chain_pem: bytes
     ec_leaf_chain_pem: bytes
+    weak_chain_pem: bytes  # RSA-1024 leaf, otherwise perfect
+    no_signing_usage_chain_pem: bytes  # key usage without digitalSignature
+    no_key_usage_chain_pem: bytes  # no key usage extension at all
     leaf_key: rsa.RSAPrivateKey
+    weak_leaf_key: rsa.RSAPrivateKey
     other_key: rsa.RSAPrivateKey
     leaf_not_after: datetime
 
@@ -96,8 +100,10 @@ def _leaf_cert(
     dns_names: list[str] | None,
     not_before: datetime,
     not_after: datetime,
+    digital_signature: bool | None = True,
 ) -> x509.Certificate:
-    """A signing certificate like Amazon's; `dns_names=None` leaves the SAN out entirely."""
+    """A signing certificate like Amazon's; `dns_names=None` leaves the SAN out entirely,
+    `digital_signature=None` the key usage."""
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(dns_names[0] if dns_names else "no-san.invalid"))
@@ -107,20 +113,6 @@ def _leaf_cert(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
         .add_extension(
             x509.ExtendedKeyUsage(
                 [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -132,6 +124,21 @@ def _leaf_cert(
             critical=False,
         )
     )
+    if digital_signature is not None:
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=digital_signature,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     if dns_names is not None:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(name) for name in dns_names]),
@@ -144,9 +151,9 @@ def _pem(*certs: x509.Certificate) -> bytes:
     return b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certs)
 
 
-def _rsa_key() -> rsa.RSAPrivateKey:
-    """RSA-2048: the smallest modulus cryptography's WebPKI policy accepts for a leaf."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _rsa_key(bits: int = 2048) -> rsa.RSAPrivateKey:
+    """RSA-2048 as Amazon uses; the verifier refuses less (WebPKI validation alone would not)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 @functools.cache
@@ -156,7 +163,7 @@ def pki() -> Pki:
     root_key, intermediate_key, rogue_key, ec_leaf_key = (
         ec.generate_private_key(ec.SECP256R1()) for _ in range(4)
     )
-    leaf_key, other_key = _rsa_key(), _rsa_key()
+    leaf_key, other_key, weak_leaf_key = _rsa_key(), _rsa_key(), _rsa_key(1024)
     root = _ca_cert("Test Alexa Root", root_key, None, root_key)
     intermediate = _ca_cert("Test Alexa Intermediate", intermediate_key, root, root_key)
     rogue_root = _ca_cert("Rogue Root", rogue_key, None, rogue_key)
@@ -165,6 +172,11 @@ def pki() -> Pki:
 
     def leaf(issuer: x509.Certificate, issuer_key: PrivateKey, **kwargs: Any) -> x509.Certificate:
         return _leaf_cert(leaf_key, issuer, issuer_key, **kwargs)
+
+    def alexa_chain(key: PrivateKey = leaf_key, **kwargs: Any) -> bytes:
+        """A valid-looking leaf for echo-api.amazon.com under the intermediate, then it."""
+        named = {"dns_names": [ALEXA_DOMAIN], **valid, **kwargs}
+        return _pem(_leaf_cert(key, intermediate, intermediate_key, **named), intermediate)
 
     good = leaf(intermediate, intermediate_key, dns_names=[ALEXA_DOMAIN], **valid)
     return Pki(
@@ -184,13 +196,12 @@ def pki() -> Pki:
         untrusted_chain_pem=_pem(
             leaf(rogue_root, rogue_key, dns_names=[ALEXA_DOMAIN], **valid), rogue_root
         ),
-        ec_leaf_chain_pem=_pem(
-            _leaf_cert(
-                ec_leaf_key, intermediate, intermediate_key, dns_names=[ALEXA_DOMAIN], **valid
-            ),
-            intermediate,
-        ),
+        ec_leaf_chain_pem=alexa_chain(ec_leaf_key),
+        weak_chain_pem=alexa_chain(weak_leaf_key),
+        no_signing_usage_chain_pem=alexa_chain(digital_signature=False),
+        no_key_usage_chain_pem=alexa_chain(digital_signature=None),
         leaf_key=leaf_key,
+        weak_leaf_key=weak_leaf_key,
         other_key=other_key,
         leaf_not_after=good.not_valid_after_utc,
     )
@@ -222,6 +233,10 @@ class RecordingFetcher:
 
     def __call__(self, url: str) -> bytes:
         self.calls.append(url)
+        return self.serve(url)
+
+    def serve(self, url: str) -> bytes:
+        """The chain for `url`, or the error a missing file on S3 gives."""
         if url not in self.chains:
             raise OSError(f"404 for {url}")
         return self.chains[url]

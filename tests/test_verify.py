@@ -9,18 +9,26 @@ offline: the chain comes from the test CA in `tests.alexa_test_ca` through an in
 from __future__ import annotations
 
 import json
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import certifi
 import pytest
 
 from skill.verify import (
+    FAILURE_CACHE_SIZE,
+    FAILURE_TTL,
+    MAX_CHAIN_BYTES,
     RequestVerifier,
     SigningKeys,
     VerificationError,
     check_cert_url,
     load_trust_roots,
+    read_chain,
 )
 from tests.alexa_test_ca import (
     CERT_URL,
@@ -99,11 +107,19 @@ def test_a_body_signed_by_another_key_is_refused():
         ("no_san_chain_pem", "signing certificate does not name echo-api.amazon.com"),
         ("untrusted_chain_pem", "certificate chain does not lead to a trusted root"),
         ("ec_leaf_chain_pem", "signing certificate key is not RSA"),
+        ("no_signing_usage_chain_pem", "signing certificate may not sign (no digitalSignature)"),
+        ("no_key_usage_chain_pem", "signing certificate may not sign (no digitalSignature)"),
     ],
 )
 def test_bad_chains_are_refused(chain: str, reason: str):
     verifier, _ = make_verifier(getattr(pki(), chain))
     assert reason_of(verifier, *signed_request()) == reason
+
+
+def test_a_leaf_with_a_1024_bit_key_is_refused_even_when_its_signature_matches():
+    verifier, _ = make_verifier(pki().weak_chain_pem)
+    request = signed_request(key=pki().weak_leaf_key)
+    assert reason_of(verifier, *request) == "signing certificate key is shorter than 2048 bits"
 
 
 def test_a_leaf_without_its_intermediate_does_not_chain_to_the_root():
@@ -138,14 +154,121 @@ def test_garbage_instead_of_a_chain_is_refused(pem: bytes, reason: str):
     assert reason_of(verifier, *signed_request()) == reason
 
 
-def test_a_chain_that_cannot_be_fetched_is_refused_and_not_cached():
-    verifier, fetcher = make_verifier()
-    headers, body, envelope = signed_request(url="https://s3.amazonaws.com/echo.api/missing.pem")
-    for _ in range(2):
-        assert reason_of(verifier, headers, body, envelope) == (
+def test_a_failed_fetch_is_remembered_briefly_then_tried_again():
+    moment = [NOW]
+    fetcher = RecordingFetcher({})
+    verifier = RequestVerifier(trust_roots=pki().root_pem, fetcher=fetcher, clock=lambda: moment[0])
+    for _ in range(5):
+        assert reason_of(verifier, *signed_request()) == (
             "could not fetch the signing certificate chain"
         )
-    assert len(fetcher.calls) == 2
+    assert fetcher.calls == [CERT_URL]
+    fetcher.chains[CERT_URL] = pki().chain_pem  # the host recovers
+    moment[0] = NOW + FAILURE_TTL
+    verifier.verify(*signed_request(launch_envelope(moment[0])))
+    assert fetcher.calls == [CERT_URL, CERT_URL]
+
+
+def test_a_chain_that_fails_verification_is_not_fetched_again_at_once():
+    verifier, fetcher = make_verifier(pki().untrusted_chain_pem)
+    for _ in range(3):
+        assert reason_of(verifier, *signed_request()) == (
+            "certificate chain does not lead to a trusted root"
+        )
+    assert fetcher.calls == [CERT_URL]
+
+
+def test_remembered_failures_are_bounded_and_never_evict_a_verified_chain():
+    bad = [f"https://s3.amazonaws.com/echo.api/bad-{n}.pem" for n in range(FAILURE_CACHE_SIZE + 1)]
+    fetcher = RecordingFetcher({CERT_URL: pki().chain_pem})
+    keys = SigningKeys(load_trust_roots(pki().root_pem), fetcher, cache_size=1)
+    keys.key_for(CERT_URL, NOW)
+    for url in bad:
+        with pytest.raises(VerificationError):
+            keys.key_for(url, NOW)
+    keys.key_for(CERT_URL, NOW)  # the verified chain is still cached
+    with pytest.raises(VerificationError):
+        keys.key_for(bad[-1], NOW)  # and the newest failure still remembered
+    assert fetcher.calls == [CERT_URL, *bad]
+    with pytest.raises(VerificationError):
+        keys.key_for(bad[0], NOW)  # the oldest failure made room
+    assert fetcher.calls[-1] == bad[0]
+
+
+class GatedFetcher(RecordingFetcher):
+    """A certificate host that holds every fetch of a URL in `slow` until released."""
+
+    def __init__(self, chains: dict[str, bytes], slow: set[str]) -> None:
+        super().__init__(chains)
+        self.slow = slow
+        self.entered: dict[str, threading.Event] = {url: threading.Event() for url in slow}
+        self.release = threading.Event()
+
+    def serve(self, url: str) -> bytes:
+        if url in self.slow:
+            self.entered[url].set()
+            self.release.wait(timeout=10)
+        return super().serve(url)
+
+
+def run_in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Run `call` in a thread; the list receives its result or the exception it raised."""
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append(call())
+        except VerificationError as exc:  # handed to the test to assert on
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_one_fetch_per_url_at_a_time_the_others_wait_for_it():
+    fetcher = GatedFetcher({CERT_URL: pki().chain_pem}, slow={CERT_URL})
+    # The followers give up waiting while the leader's fetch is still held.
+    keys = SigningKeys(
+        load_trust_roots(pki().root_pem), fetcher, max_fetching=8, wait_seconds=0.05
+    )
+    leader, leader_outcome = run_in_thread(lambda: keys.key_for(CERT_URL, NOW))
+    try:
+        assert fetcher.entered[CERT_URL].wait(timeout=10)
+        followers = [run_in_thread(lambda: keys.key_for(CERT_URL, NOW)) for _ in range(3)]
+        for thread, _ in followers:
+            thread.join(timeout=10)
+        assert [str(outcome[0]) for _, outcome in followers] == [
+            "timed out waiting for the signing certificate chain"
+        ] * 3
+        assert fetcher.calls == [CERT_URL]
+    finally:
+        fetcher.release.set()
+        leader.join(timeout=10)
+    assert leader_outcome[0].key_size == 2048
+    assert keys.key_for(CERT_URL, NOW) is leader_outcome[0]
+
+
+def test_fetches_are_capped_and_a_cached_chain_still_answers_meanwhile():
+    slow = {f"https://s3.amazonaws.com/echo.api/slow-{n}.pem" for n in range(2)}
+    fetcher = GatedFetcher({CERT_URL: pki().chain_pem}, slow=slow)
+    keys = SigningKeys(load_trust_roots(pki().root_pem), fetcher, max_fetching=2)
+    genuine = keys.key_for(CERT_URL, NOW)
+    held = []
+    try:
+        for url in sorted(slow):
+            held.append(run_in_thread(lambda url=url: keys.key_for(url, NOW)))
+            assert fetcher.entered[url].wait(timeout=10)
+        extra = "https://s3.amazonaws.com/echo.api/one-more.pem"
+        with pytest.raises(VerificationError, match="too many signing certificate chains"):
+            keys.key_for(extra, NOW)
+        assert extra not in fetcher.calls
+        assert keys.key_for(CERT_URL, NOW) is genuine
+    finally:
+        fetcher.release.set()
+        for thread, _ in held:
+            thread.join(timeout=10)
+    assert all(isinstance(outcome[0], VerificationError) for _, outcome in held)
 
 
 @pytest.mark.parametrize(
@@ -157,8 +280,20 @@ def test_a_chain_that_cannot_be_fetched_is_refused_and_not_cached():
         "HTTPS://S3.AMAZONAWS.COM/echo.api/echo-api-cert.pem",
     ],
 )
-def test_amazons_valid_certificate_urls_are_accepted(url: str):
-    check_cert_url(url)
+def test_amazons_valid_certificate_urls_are_accepted_in_one_normal_form(url: str):
+    assert check_cert_url(url) == "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
+
+
+def test_every_spelling_of_one_url_shares_one_fetch():
+    verifier, fetcher = make_verifier()
+    spellings = [
+        CERT_URL,
+        CERT_URL.replace("https://s3.amazonaws.com", "HTTPS://S3.AmazonAWS.com:443"),
+        CERT_URL.replace("/echo.api/", "/echo.api/../echo.api/./"),
+    ]
+    for url in spellings:
+        verifier.verify(*signed_request(url=url))
+    assert fetcher.calls == [CERT_URL]
 
 
 @pytest.mark.parametrize(
@@ -182,6 +317,18 @@ def test_amazons_valid_certificate_urls_are_accepted(url: str):
         ("https://s3.amazonaws.com:80/echo.api/echo-api-cert.pem", "port is not 443"),
         ("https://s3.amazonaws.com:https/echo.api/echo-api-cert.pem", "malformed"),
         ("https://s3.amazonaws.com:99999/echo.api/echo-api-cert.pem", "malformed"),
+        ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem?n=1", "has a query or fragment"),
+        ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem?", "has a query or fragment"),
+        ("https://s3.amazonaws.com/echo.api/echo-api-cert.pem#n=1", "has a query or fragment"),
+        ("https://u@s3.amazonaws.com/echo.api/echo-api-cert.pem", "has user information"),
+        ("https://u:p@s3.amazonaws.com/echo.api/echo-api-cert.pem", "has user information"),
+        ("https://s3.amazonaws.com/echo.api/%2e%2e/x/c.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/%2E%2E/x/c.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/..%2fx/c.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/..%2Fx%2Fc.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/..%5cx/c.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/..\\x/c.pem", "escaped or unusual characters"),
+        ("https://s3.amazonaws.com/echo.api/echo%2Dapi-cert.pem", "escaped or unusual characters"),
     ],
 )
 def test_bad_certificate_urls_are_refused_without_fetching(url: str, reason: str):
@@ -348,3 +495,64 @@ def test_trust_roots_load_from_bytes_text_path_or_certifi(tmp_path):
     assert load_trust_roots(str(bundle)) == expected
     assert load_trust_roots(bundle) == expected
     assert len(load_trust_roots()) == len(load_trust_roots(certifi.where())) > 50
+
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Promises a chain of `total` bytes and sends them one at a time, `pause` apart."""
+
+    total = 400
+    pause: float | None = 0.02
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(self.total))
+        self.end_headers()
+        pause = threading.Event()
+        try:
+            for _ in range(self.total):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                if self.pause is not None:
+                    pause.wait(self.pause)
+        except OSError:  # the client gave up: that is the point
+            return
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture()
+def chain_host(request) -> Iterator[str]:
+    """A local HTTP host serving a fake chain of `total` bytes, `pause` s between bytes."""
+    total, pause = request.param
+    handler = type("Handler", (_TrickleHandler,), {"total": total, "pause": pause})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/echo.api/chain.pem"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@pytest.mark.parametrize("chain_host", [(400, 0.02)], indirect=True)
+def test_a_host_that_trickles_the_chain_is_cut_off_at_the_deadline(chain_host):
+    with pytest.raises(TimeoutError, match="took over"):
+        read_chain(LOCAL, chain_host, deadline_seconds=0.1)
+
+
+@pytest.mark.parametrize("chain_host", [(300, None)], indirect=True)
+def test_a_chain_within_the_deadline_and_size_is_read_whole(chain_host):
+    assert read_chain(LOCAL, chain_host) == b"x" * 300
+
+
+@pytest.mark.parametrize("chain_host", [(MAX_CHAIN_BYTES + 1, None)], indirect=True)
+def test_a_chain_over_the_size_cap_is_refused(chain_host):
+    with pytest.raises(ValueError, match="larger than"):
+        read_chain(LOCAL, chain_host)

@@ -9,16 +9,20 @@ signs the requests and an injected fetcher serves its chain.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import waitress
@@ -30,6 +34,7 @@ from hypothesis import strategies as st
 import skill.app
 import skill.config
 import skill.serve
+from skill import logs
 from skill.web import MAX_BODY_BYTES, create_app
 from tests.alexa_test_ca import (
     CERT_URL,
@@ -39,6 +44,7 @@ from tests.alexa_test_ca import (
     pki,
     signed_headers,
 )
+from tests.serve_process import REPO, ServeProcess, start_serve
 
 VERIFIER_ENV = (
     "ALEXA_SKILL_ID",
@@ -49,6 +55,11 @@ VERIFIER_ENV = (
     "PROGRESS_TABLE",
     "DYNAMODB_ENDPOINT_URL",
     "FOOT_ROUTINE_DB",
+    "SERVE_MAX_BODY_BYTES",
+    "SERVE_CHANNEL_TIMEOUT",
+    "SERVE_CONNECTION_LIMIT",
+    "LOG_LEVEL",
+    "LOG_LEVEL_LIBRARIES",
 )
 
 
@@ -262,6 +273,36 @@ def test_a_body_over_128_kb_is_refused_with_413(client):
     assert assert_json_error(response, 413) == "request entity too large"
 
 
+def test_the_body_limit_follows_serve_max_body_bytes(config):
+    config["SERVE_MAX_BODY_BYTES"] = "3000"
+    client = create_app(config).test_client()
+    fits = body_of(fresh_launch())
+    assert post_signed(client, fresh_launch()).status_code == 200 and len(fits) < 3000
+    response = client.post("/", data=b"{" * 3001, headers=signed_headers(b"{" * 3001))
+    assert assert_json_error(response, 413) == "request entity too large"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5", "128 KB"])
+def test_a_body_limit_that_is_not_a_positive_whole_number_is_refused(config, value):
+    config["SERVE_MAX_BODY_BYTES"] = value
+    with pytest.raises(ValueError, match="SERVE_MAX_BODY_BYTES must be a whole number"):
+        create_app(config)
+
+
+def test_a_body_that_is_not_utf8_is_refused_and_never_logged(client, caplog):
+    secret = "amzn1.ask.account.SECRET-USER-7f3a"
+    body = json.dumps({"session": {"user": {"userId": secret}}}).encode() + b"\xff\xfe"
+    with caplog.at_level(logging.DEBUG):
+        response = client.post("/", data=body, headers=signed_headers(body))
+    assert assert_json_error(response, 400) == "body is not valid UTF-8 JSON"
+    assert secret not in caplog.text and "\\xff" not in caplog.text
+    [line] = [record.getMessage() for record in caplog.records if record.name == "skill.web"]
+    assert line == (
+        f"rejected Alexa request of {len(body)} bytes: body is not valid UTF-8 JSON "
+        "(UnicodeDecodeError)"
+    )
+
+
 def test_a_signed_envelope_the_sdk_cannot_read_is_refused(client):
     envelope = fresh_launch()
     envelope["request"]["type"] = "NoSuchRequestType"
@@ -339,8 +380,8 @@ def test_a_fetcher_that_is_not_callable_is_a_configuration_error(config):
         create_app(config)
 
 
-def test_importing_the_web_module_does_not_import_boto3():
-    code = "import sys, skill.web, skill.serve; print('boto3' in sys.modules)"
+def test_importing_the_web_module_does_not_import_botocore():
+    code = "import sys, skill.web, skill.serve; print('botocore' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -403,15 +444,69 @@ def test_signed_fuzzed_envelopes_never_cause_a_500(client, request, extra):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+@pytest.fixture()
+def restore_log_levels() -> Iterator[None]:
+    """`serve` sets process-wide log levels; put them back for the tests that follow."""
+    names = ["", *logs.LIBRARY_LOGGERS]
+    saved = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_log_levels")
+class TestLogLevels:
+    """LOG_LEVEL=DEBUG is for our code; libraries' debug logs carry user ids and tokens."""
+
+    def test_debug_for_the_skill_leaves_libraries_at_warning(self):
+        logs.configure("DEBUG")
+        assert logging.getLogger("skill.web").getEffectiveLevel() == logging.DEBUG
+        for name in ("botocore.endpoint", "urllib3.connectionpool", "waitress", "werkzeug"):
+            assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
+
+    def test_libraries_get_their_own_level_only_when_asked(self):
+        logs.configure("warning", "debug")
+        assert logging.getLogger().level == logging.WARNING
+        assert logging.getLogger("botocore.parsers").getEffectiveLevel() == logging.DEBUG
+
+    @pytest.mark.parametrize("value", ["LOUD", "NOTSET", "10"])
+    def test_an_unknown_level_name_is_an_error(self, value):
+        with pytest.raises(ValueError, match="LOG_LEVEL must be one of DEBUG, INFO"):
+            logs.configure(value)
+
+
+class FakeServer:
+    """Stands in for waitress' server: records that it was run instead of blocking."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.effective_host, self.effective_port = host.strip("[]"), port
+        self.ran = False
+
+    def run(self) -> None:
+        self.ran = True
+
+
+@pytest.mark.usefixtures("restore_log_levels")
 class TestServe:
-    """`serve` wires waitress; `dev=True` must never expose an unverified endpoint."""
+    """`serve` wires waitress with limits; `dev=True` must never expose an unverified endpoint."""
+
+    DEFAULT_LIMITS: ClassVar[dict[str, Any]] = {
+        "max_request_body_size": MAX_BODY_BYTES + 1,
+        "channel_timeout": 10,
+        "cleanup_interval": 5,
+        "connection_limit": 500,
+        "asyncore_use_poll": True,
+    }
 
     @pytest.fixture()
-    def waitress_calls(self, monkeypatch) -> list[tuple[Flask, dict[str, Any]]]:
-        calls: list[tuple[Flask, dict[str, Any]]] = []
-        monkeypatch.setattr(
-            skill.serve.waitress, "serve", lambda app, **kw: calls.append((app, kw))
-        )
+    def waitress_calls(self, monkeypatch) -> list[tuple[Flask, dict[str, Any], FakeServer]]:
+        calls: list[tuple[Flask, dict[str, Any], FakeServer]] = []
+
+        def create_server(app: Flask, **kwargs: Any) -> FakeServer:
+            calls.append((app, kwargs, FakeServer(kwargs["host"], kwargs["port"])))
+            return calls[-1][2]
+
+        monkeypatch.setattr(skill.serve.waitress, "create_server", create_server)
         return calls
 
     @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "example.com", ""])
@@ -420,23 +515,81 @@ class TestServe:
             skill.serve.serve(host=host, dev=True)
         assert waitress_calls == []
 
-    @pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"])
-    def test_dev_mode_on_loopback_turns_verification_off(self, waitress_calls, config, host):
-        skill.serve.serve(host=host, port=8123, dev=True, config=config, threads=2)
-        [(app, kwargs)] = waitress_calls
-        assert kwargs == {"host": host, "port": 8123, "threads": 2}
+    @pytest.mark.parametrize(
+        ("host", "url"),
+        [
+            ("127.0.0.1", "http://127.0.0.1:8123/"),
+            ("127.8.9.10", "http://127.8.9.10:8123/"),
+            ("::1", "http://[::1]:8123/"),
+            ("[::1]", "http://[::1]:8123/"),
+        ],
+    )
+    def test_dev_mode_on_loopback_turns_verification_off_and_says_so(
+        self, waitress_calls, config, host, url
+    ):
+        out = io.StringIO()
+        skill.serve.serve(host=host, port=8123, dev=True, config=config, threads=2, out=out)
+        [(app, kwargs, server)] = waitress_calls
+        assert kwargs == {"host": host, "port": 8123, "threads": 2, **self.DEFAULT_LIMITS}
+        assert server.ran
         health = app.test_client().get("/healthz").get_json()
         assert health["verify_signature"] is False and health["verify_timestamp"] is False
+        assert out.getvalue() == (
+            f"Foot Routine endpoint listening on {url} (signature check OFF, "
+            "timestamp check OFF, skill id check on)\n"
+        )
 
     def test_production_mode_keeps_verification_on_any_host(self, waitress_calls, config):
-        skill.serve.serve(host="0.0.0.0", config=config)
-        [(app, kwargs)] = waitress_calls
-        assert kwargs == {"host": "0.0.0.0", "port": 5000, "threads": 4}
+        del config["ALEXA_SKILL_ID"]
+        out = io.StringIO()
+        skill.serve.serve(host="0.0.0.0", config=config, out=out)
+        [(app, kwargs, _)] = waitress_calls
+        assert kwargs == {"host": "0.0.0.0", "port": 5000, "threads": 4, **self.DEFAULT_LIMITS}
         assert app.test_client().get("/healthz").get_json()["verify_signature"] is True
+        assert out.getvalue().endswith(
+            "(signature check on, timestamp check on, skill id check off (set ALEXA_SKILL_ID))\n"
+        )
+
+    def test_limits_come_from_config_or_environment(self, waitress_calls, config, monkeypatch):
+        monkeypatch.setenv("SERVE_CHANNEL_TIMEOUT", "3")
+        monkeypatch.setenv("SERVE_CONNECTION_LIMIT", "50")
+        config["SERVE_MAX_BODY_BYTES"] = "65536"
+        skill.serve.serve(config=config, out=io.StringIO())
+        [(app, kwargs, _)] = waitress_calls
+        assert (
+            kwargs["max_request_body_size"], kwargs["channel_timeout"],
+            kwargs["cleanup_interval"], kwargs["connection_limit"],
+        ) == (65537, 3, 1, 50)
+        assert app.config["MAX_CONTENT_LENGTH"] == 65536  # one limit, both layers
+
+    @pytest.mark.parametrize(
+        ("key", "value"),
+        [
+            ("SERVE_CHANNEL_TIMEOUT", "0"),
+            ("SERVE_CONNECTION_LIMIT", "many"),
+            ("SERVE_MAX_BODY_BYTES", "-1"),
+            ("LOG_LEVEL", "LOUD"),
+            ("ALEXA_TRUST_ROOTS", "/nonexistent/roots.pem"),
+        ],
+    )
+    def test_a_bad_setting_ends_serve_with_one_line_naming_it(
+        self, waitress_calls, config, key, value
+    ):
+        config[key] = value
+        with pytest.raises(SystemExit) as stopped:
+            skill.serve.serve(config=config, out=io.StringIO())
+        message = str(stopped.value.code)
+        assert message.startswith("foot-routine serve: ") and "\n" not in message
+        assert (key if key != "ALEXA_TRUST_ROOTS" else value) in message
+        assert waitress_calls == []
 
 
 def test_concurrent_signed_requests_through_a_real_waitress_server(app, fetcher):
-    """Waitress' WSGI environ (headers, body stream) works with the endpoint, under threads."""
+    """Waitress' WSGI environ (headers, body stream) works with the endpoint, under threads.
+
+    The first request runs alone: concurrent first requests would share one fetch, and past
+    the cap on fetching threads some would be refused (that cap is tested in test_verify).
+    """
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     runner = threading.Thread(target=server.run, daemon=True)
     runner.start()
@@ -450,6 +603,7 @@ def test_concurrent_signed_requests_through_a_real_waitress_server(app, fetcher)
             with direct.open(call, timeout=10) as response:
                 return response.status
 
+        assert post(0) == 200
         with ThreadPoolExecutor(max_workers=6) as pool:
             assert list(pool.map(post, range(12))) == [200] * 12
     finally:
@@ -457,4 +611,34 @@ def test_concurrent_signed_requests_through_a_real_waitress_server(app, fetcher)
         server.task_dispatcher.shutdown()
         runner.join(timeout=5)
     assert not runner.is_alive()
-    assert 1 <= len(fetcher.calls) <= 4  # concurrent first requests may each fetch
+    assert fetcher.calls == [CERT_URL]
+
+
+@pytest.fixture(scope="module")
+def dev_server() -> Iterator[ServeProcess]:
+    """`foot-routine serve --dev` as a child process, as the README tells people to run it."""
+    with tempfile.TemporaryDirectory(prefix="foot-routine-dev-") as workdir:
+        running = start_serve(Path(workdir), ["--dev"], {})
+        try:
+            yield running
+        finally:
+            running.terminate()
+
+
+def test_serve_dev_prints_one_ready_line_with_its_address_and_checks(dev_server):
+    ready = [line for line in dev_server.log_text().splitlines() if "listening on" in line]
+    expected = (
+        f"Foot Routine endpoint listening on http://127.0.0.1:{dev_server.port}/ (signature "
+        "check OFF, timestamp check OFF, skill id check off (set ALEXA_SKILL_ID))"
+    )
+    assert ready == [expected]
+
+
+def test_the_readme_curl_gets_a_launch_request_answered(dev_server):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [(url, data)] = re.findall(r"^curl -s (http://127\.0\.0\.1:5000/) .* -d '(\{.*\})'$",
+                               readme, flags=re.MULTILINE)
+    assert url == "http://127.0.0.1:5000/"  # `serve --dev`'s default address
+    status, answer = dev_server.post(data.encode(), {"Content-Type": "application/json"})
+    assert status == 200
+    assert answer["response"]["outputSpeech"]["ssml"].startswith("<speak>")
