@@ -6,6 +6,10 @@
   the ASK samples deploy: `ask_sdk_dynamodb`'s `DynamoDbAdapter`, whose default
   `dynamodb_resource=boto3.resource("dynamodb")` argument is built when the adapter module
   is imported (AWS_ENDPOINT_URL_DYNAMODB points it at the local server).
+* The sample saving on every turn (`sample_lambda_handler(..., save_every_turn=True)`): the
+  ASK samples' persistence habit, a response interceptor that loads the attributes (one
+  read a turn, as a new request has a new attributes manager), notes the turn and saves.
+  The cost section bills its Lambda time.
 * Save-every-turn (`save_every_turn`): our own skill, but writing progress on every
   response, as the samples' "save in a response interceptor" habit does. It isolates what
   our write-only-on-change rule saves, on the same dialogue.
@@ -122,11 +126,24 @@ def hello_world_handler(adapter: AbstractPersistenceAdapter) -> Any:
     return hello_world_builder(adapter).lambda_handler()
 
 
-def sample_lambda_handler(table_name: str) -> Any:
+class SavePersistentAttributes(AbstractResponseInterceptor):
+    """The samples' "save in a response interceptor": a read and a write on every turn."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        manager = handler_input.attributes_manager
+        request = handler_input.request_envelope.request
+        manager.persistent_attributes["last_request"] = request.object_type
+        manager.save_persistent_attributes()
+
+
+def sample_lambda_handler(table_name: str, save_every_turn: bool = False) -> Any:
     """The sample's Lambda entry point on DynamoDB, imported the way the sample imports it."""
     from ask_sdk_dynamodb.adapter import DynamoDbAdapter  # builds boto3.resource at import
 
-    return hello_world_handler(DynamoDbAdapter(table_name=table_name, create_table=False))
+    builder = hello_world_builder(DynamoDbAdapter(table_name=table_name, create_table=False))
+    if save_every_turn:
+        builder.add_global_response_interceptor(SavePersistentAttributes())
+    return builder.lambda_handler()
 
 
 class ForgetSavedFingerprint(AbstractResponseInterceptor):

@@ -6,6 +6,7 @@ standard library at the top; each command imports what it measures, and nothing 
 
     cold   ours|hello EVENT.json       import the Lambda module, answer one event, print timings
     memory ours|hello KINDS.json       answer a whole dialogue, print the peak RSS
+    routine ours|sample KINDS.json     answer a whole dialogue, print init and turn durations
     botocore                           import botocore and build a DynamoDB client, print the time
     serve  on|off PORT PKI_DIR DB      the production server (waitress, 2 threads)
 """
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 HELLO_TABLE_ENV = "BENCH_HELLO_TABLE"
+# The parent's time.time() just before it spawned this process: the routine child's init
+# duration then includes interpreter start-up, as Lambda's Init Duration does.
+SPAWNED_AT_ENV = "BENCH_SPAWNED_AT"
 SERVER_THREADS = 2
 
 
@@ -30,11 +34,17 @@ def lambda_handler(kind: str) -> Any:
         from skill.lambda_function import handler
 
         return handler
-    if kind == "hello":
+    if kind in ("hello", "sample"):
         from bench.baselines import sample_lambda_handler
 
-        return sample_lambda_handler(os.environ[HELLO_TABLE_ENV])
-    raise SystemExit(f"unknown skill {kind!r}: expected ours or hello")
+        return sample_lambda_handler(os.environ[HELLO_TABLE_ENV], save_every_turn=kind == "sample")
+    raise SystemExit(f"unknown skill {kind!r}: expected ours, hello or sample")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU this process has used so far (what Lambda's CPU share rations)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cold(kind: str, event_path: str) -> None:
@@ -45,8 +55,10 @@ def cold(kind: str, event_path: str) -> None:
     loaded = time.perf_counter()
     response = handler(event, None)
     answered = time.perf_counter()
+    cpu_s = cpu_seconds()
     speech = response.get("response", {}).get("outputSpeech", {}).get("ssml", "")
-    report = {"import_s": loaded - started, "turn_s": answered - loaded, "speech": speech[:120]}
+    report = {"import_s": loaded - started, "turn_s": answered - loaded, "cpu_s": cpu_s,
+              "speech": speech[:120]}
     print(json.dumps(report), flush=True)
 
 
@@ -72,6 +84,19 @@ def memory(kind: str, kinds_path: str) -> None:
 
     turns = replay(handler, new_device(kind), kinds)
     print(json.dumps({"peak_rss_kib": peak_rss_kib(), "turns": len(turns)}), flush=True)
+
+
+def routine(kind: str, kinds_path: str) -> None:
+    """A cold process answering a whole dialogue: what Lambda bills for one routine."""
+    kinds = json.loads(Path(kinds_path).read_text(encoding="utf-8"))
+    handler = lambda_handler(kind)
+    init_s = time.time() - float(os.environ[SPAWNED_AT_ENV])
+    from bench.dialogue import new_device, replay
+
+    turns = replay(handler, new_device(kind), kinds)
+    report = {"init_s": init_s, "turn_s": [turn.seconds for turn in turns],
+              "cpu_s": cpu_seconds()}
+    print(json.dumps(report), flush=True)
 
 
 def verifier_config(mode: str, root_pem: bytes, chain_pem: bytes) -> dict[str, Any]:
@@ -113,7 +138,8 @@ def botocore() -> None:
     print(json.dumps({"seconds": time.perf_counter() - started}), flush=True)
 
 
-COMMANDS = {"cold": cold, "memory": memory, "serve": serve, "botocore": botocore}
+COMMANDS = {"cold": cold, "memory": memory, "routine": routine, "serve": serve,
+            "botocore": botocore}
 
 
 def main(argv: list[str]) -> None:

@@ -2,9 +2,11 @@
 
 Each run is a new interpreter (`python -m bench.child cold ...`) reading one item from the
 local DynamoDB server; ours and the hello-world sample alternate so drift on a busy machine
-hits both alike. The figure that counts is the parent's wall clock from spawning the process
-to reading the response line (interpreter start-up included, exit excluded); the child's own
-split into import+build and first turn is kept to explain it.
+hits both alike. The figures that count are the parent's wall clock from spawning the process
+to reading the response line (interpreter start-up included, exit excluded) and the child's
+CPU seconds (user + system) up to its answer; the child's own split into import+build and
+first turn is kept to explain them. Then the same runs again with the child held to the CPU
+share Lambda gives the template's MemorySize (bench.cpu_share), as the invoke phase there is.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.cpu_share import Limiter, configured_memory_mb, cpu_limiter, share_for
 from bench.dialogue import LAUNCH, NEXT, START, envelope_for, lambda_handler_on, replay
 from bench.localdb import LocalDynamo, seed_hello_user
-from bench.report import Row, percentile_rows
+from bench.report import Row, Target, percentile_rows
 from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
 from skill.envelopes import Device
@@ -24,6 +27,7 @@ SECTION = "1 cold start"
 RETURNING_USER = "amzn1.ask.account.BENCH-RETURNING-USER"
 KINDS = ("ours", "hello")
 TOP_IMPORTS = 10
+TARGET = 0.5  # the issue's cold-start target, wall and CPU, free and under the CPU share
 
 
 def seed_returning_user(local: LocalDynamo) -> None:
@@ -37,9 +41,10 @@ def seed_returning_user(local: LocalDynamo) -> None:
     seed_hello_user(local, RETURNING_USER)
 
 
-def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str) -> dict[str, Any]:
+def run_child(kind: str, event_path: Path, env: dict[str, str], *flags: str,
+              limiter: Limiter | None = None) -> dict[str, Any]:
     """One cold process answering the launch event."""
-    return spawn([*flags, *child("cold", kind, str(event_path))], env)
+    return spawn([*flags, *child("cold", kind, str(event_path))], env, limiter)
 
 
 def parse_importtime(text: str) -> list[dict[str, Any]]:
@@ -89,31 +94,52 @@ def botocore_client_s(env: dict[str, str], probes: int = 3) -> float:
     return summary([spawn(child("botocore"), env)["seconds"] for _ in range(probes)])["median"]
 
 
-def alternated_runs(event: Path, env: dict[str, str], runs: int) -> dict[str, list[dict]]:
+def alternated_runs(event: Path, env: dict[str, str], runs: int,
+                    limiter: Limiter | None = None) -> dict[str, list[dict]]:
     """`runs` per skill, alternating which goes first, after one untimed warm-up each."""
     for kind in KINDS:
         run_child(kind, event, env)  # page cache and .pyc files, as a warm Lambda host has
     samples: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for index in range(runs):
         for kind in alternating(KINDS, index):
-            report = run_child(kind, event, env)
+            report = run_child(kind, event, env, limiter=limiter)
             report.pop("stderr")
             samples[kind].append(report)
     return samples
 
 
+def medians(samples: dict[str, list[dict]], field: str) -> dict[str, float]:
+    return {kind: summary([s[field] for s in samples[kind]])["median"] for kind in KINDS}
+
+
 def rows_for(samples: dict[str, list[dict]]) -> list[Row]:
     totals = {kind: summary([s["total_s"] for s in samples[kind]]) for kind in KINDS}
     rows = percentile_rows(SECTION, "process start -> response", totals["ours"],
-                           totals["hello"], "s", 0.9)
+                           totals["hello"], "s", TARGET)
+    cpu = medians(samples, "cpu_s")
+    rows.append(Row(SECTION, "CPU to response (user+sys), median", cpu["ours"], cpu["hello"],
+                    "s", target=Target(TARGET)))
     for field, label in (("import_s", "import + build"), ("turn_s", "first turn (1 read)")):
-        medians = {kind: summary([s[field] for s in samples[kind]])["median"] for kind in KINDS}
+        figures = medians(samples, field)
         metric = f"in child: {label}, median"
-        rows.append(Row(SECTION, metric, medians["ours"], medians["hello"], "s"))
+        rows.append(Row(SECTION, metric, figures["ours"], figures["hello"], "s"))
     return rows
 
 
-def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
+def throttled_rows(samples: dict[str, list[dict]], memory_mb: int) -> list[Row]:
+    """Wall and CPU medians of the runs under Lambda's CPU share for `memory_mb`."""
+    label = f"at {memory_mb} MB's CPU share"
+    wall, cpu = medians(samples, "total_s"), medians(samples, "cpu_s")
+    return [
+        Row(SECTION, f"{label}: process start -> response, median", wall["ours"],
+            wall["hello"], "s", target=Target(TARGET)),
+        Row(SECTION, f"{label}: CPU to response, median", cpu["ours"], cpu["hello"], "s",
+            target=Target(TARGET)),
+    ]
+
+
+def measure(local: LocalDynamo, runs: int, throttled_runs: int,
+            workdir: Path) -> tuple[list[Row], dict[str, Any]]:
     """Rows for the table and the detail for results.json (samples, import-time top list)."""
     seed_returning_user(local)
     event = workdir / "launch.json"
@@ -121,16 +147,25 @@ def measure(local: LocalDynamo, runs: int, workdir: Path) -> tuple[list[Row], di
     event.write_text(json.dumps(launch), encoding="utf-8")
     env = with_bytecode_cache(local.child_env(), workdir)
     samples = alternated_runs(event, env, runs)
+    memory_mb = configured_memory_mb()
+    with cpu_limiter(share_for(memory_mb)) as limiter:
+        throttled = alternated_runs(event, env, throttled_runs, limiter)
+    fields = ("total_s", "cpu_s", "import_s", "turn_s")
     detail = {
         "runs_per_skill": runs,
         "samples": samples,
-        "medians": {
-            kind: {key: summary([s[key] for s in samples[kind]])["median"]
-                   for key in ("total_s", "import_s", "turn_s")}
-            for kind in KINDS
+        "medians": {kind: {key: medians(samples, key)[kind] for key in fields} for kind in KINDS},
+        "throttled": {
+            "memory_mb": memory_mb,
+            "share": share_for(memory_mb),
+            "limiter": limiter.method,
+            "runs_per_skill": throttled_runs,
+            "samples": throttled,
+            "medians": {kind: {key: medians(throttled, key)[kind] for key in fields}
+                        for kind in KINDS},
         },
         **import_profile(event, env),
         "botocore_client_s": botocore_client_s(env),
         "first_speech": {kind: samples[kind][0]["speech"] for kind in KINDS},
     }
-    return rows_for(samples), detail
+    return rows_for(samples) + throttled_rows(throttled, memory_mb), detail

@@ -195,7 +195,7 @@ def routine_rows(ours: Usage, baseline: Usage) -> list[Row]:
 
     return [
         row("reads per full routine", "reads"),
-        row("writes per full routine", "writes", Target(0.5)),
+        row("writes per full routine", "writes", Target(0.3)),
         row("read capacity units per routine", "read_units"),
         row("write capacity units per routine", "write_units"),
     ]

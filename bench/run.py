@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cold, dynamo, endpoint, memory, warm
+from bench import cold, cost, dynamo, endpoint, memory, warm
 from bench.endpoint import LoadPlan
 from bench.localdb import LocalDynamo, start_local_dynamo
 from bench.notes import closing_notes
@@ -41,22 +41,28 @@ class Settings:
     """How many samples each section takes."""
 
     cold_runs: int
+    throttled_cold_runs: int
     warm_routines: int
     load: LoadPlan
     memory_runs: int
+    cost_runs: int
 
 
 FULL = Settings(
     cold_runs=20,
+    throttled_cold_runs=10,
     warm_routines=40,
     load=LoadPlan(seconds=1.5, warmup_seconds=0.5, concurrency=4, rounds=10),
     memory_runs=3,
+    cost_runs=3,
 )
 QUICK = Settings(
     cold_runs=2,
+    throttled_cold_runs=1,
     warm_routines=1,
     load=LoadPlan(seconds=1.0, warmup_seconds=0.3, concurrency=4, rounds=2),
     memory_runs=1,
+    cost_runs=1,
 )
 
 
@@ -89,8 +95,9 @@ class Outcome:
             self.skipped.setdefault(name, reason)
 
 
-DYNAMODB_SECTIONS = (cold.SECTION, dynamo.SECTION, memory.SECTION)
-SAMPLE_SECTIONS = (cold.SECTION, memory.SECTION)  # they run the ASK sample on DynamoDB
+DYNAMODB_SECTIONS = (cold.SECTION, dynamo.SECTION, memory.SECTION, cost.SECTION)
+# They run the ASK sample on DynamoDB.
+SAMPLE_SECTIONS = (cold.SECTION, memory.SECTION, cost.SECTION)
 SAMPLE_ADAPTER = "ask_sdk_dynamodb"
 INSTALL_HINT = "pip install -e '.[bench]' (ask-sdk-dynamodb-persistence-adapter)"
 
@@ -105,19 +112,25 @@ def start_dynamo(outcome: Outcome) -> LocalDynamo | None:
 
 
 def sections_for(
-    settings: Settings, workdir: Path, local: LocalDynamo | None
+    settings: Settings, workdir: Path, local: LocalDynamo | None, outcome: Outcome
 ) -> dict[str, Section]:
-    """Every section that can run here, in table order."""
+    """Every section that can run here, in table order (cost reads section 4's figures)."""
     sections: dict[str, Section] = {
         warm.SECTION: lambda: warm.measure(settings.warm_routines),
         endpoint.SECTION: lambda: endpoint.measure(settings.load, workdir),
     }
     if local is not None:
         db: LocalDynamo = local
-        sections[cold.SECTION] = lambda: cold.measure(db, settings.cold_runs, workdir)
+        sections[cold.SECTION] = lambda: cold.measure(
+            db, settings.cold_runs, settings.throttled_cold_runs, workdir
+        )
         sections[dynamo.SECTION] = lambda: dynamo.measure(db)
         sections[memory.SECTION] = lambda: memory.measure(db, settings.memory_runs, workdir)
-    order = (cold.SECTION, warm.SECTION, endpoint.SECTION, dynamo.SECTION, memory.SECTION)
+        sections[cost.SECTION] = lambda: cost.measure(
+            db, settings.cost_runs, workdir, outcome.details[dynamo.SECTION]
+        )
+    order = (cold.SECTION, warm.SECTION, endpoint.SECTION, dynamo.SECTION, memory.SECTION,
+             cost.SECTION)
     return {name: sections[name] for name in order if name in sections}
 
 
@@ -127,7 +140,7 @@ def measure_all(settings: Settings, workdir: Path) -> Outcome:
         outcome.skip(SAMPLE_SECTIONS, f"the ASK sample's adapter is not installed: {INSTALL_HINT}")
     local = start_dynamo(outcome)
     try:
-        for name, section in sections_for(settings, workdir, local).items():
+        for name, section in sections_for(settings, workdir, local, outcome).items():
             if name not in outcome.skipped:
                 outcome.run(name, section)
     finally:

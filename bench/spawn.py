@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.cpu_share import Limiter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHILD_TIMEOUT_S = 120
 
 
-def spawn(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
+def spawn(arguments: list[str], env: dict[str, str],
+          limiter: Limiter | None = None) -> dict[str, Any]:
     """Run `python ARGUMENTS` in a fresh interpreter and return its first stdout line as JSON.
 
     `total_s` is the wall time from spawning to that line (start-up included, exit not);
     `stderr` is what the child wrote there, kept in a file because `-X importtime` output
-    would fill a pipe and stall the child.
+    would fill a pipe and stall the child. A `limiter` holds the child to a CPU share
+    until that line (bench.cpu_share).
     """
     command = [sys.executable, *arguments]
+    extra = limiter.popen_kwargs() if limiter else {}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            **extra,
         )
         assert process.stdout is not None
-        line = process.stdout.readline()
+        with limiter.applied(process) if limiter else contextlib.nullcontext():
+            line = process.stdout.readline()
         total = time.perf_counter() - started
         process.communicate(timeout=CHILD_TIMEOUT_S)
         stderr.seek(0)
