@@ -38,7 +38,7 @@ from skill.progress import Progress, progress_from_dict, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
 from skill.speech import Say, to_ssml
-from skill.store import StoreError, user_id_of, user_ref
+from skill.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
 from skill.texts import load_texts
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ class LoadProgress(AbstractRequestInterceptor):
         manager = handler_input.attributes_manager
         # A request without a session (Alexa never sends one, a fuzzer might) reads the store.
         session = manager.session_attributes if handler_input.request_envelope.session else {}
+        # Every write of this session is held against a deletion made after it began.
+        session.setdefault(SESSION_STARTED, session_started(handler_input.request_envelope))
         if _PROGRESS in session:
             progress = progress_from_dict(session[_PROGRESS])
         else:
@@ -371,7 +373,14 @@ class SkillDisabledHandler(RequestTypeHandler):
     request_type = "AlexaSkillEvent.SkillDisabled"
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        handler_input.attributes_manager.delete_persistent_attributes()
+        try:
+            handler_input.attributes_manager.delete_persistent_attributes()
+        except StoreError as error:
+            # Raised on, not answered: a failed event is retried by Alexa, a swallowed one
+            # would leave the data until its TTL.
+            log.error("deleting progress for %s failed, event failed for a retry: %s",
+                      _user(handler_input), error)
+            raise
         log.info("deleted progress for %s after SkillDisabled", _user(handler_input))
         return handler_input.response_builder.response
 
@@ -380,7 +389,8 @@ class PoliteErrorHandler(AbstractExceptionHandler):
     """Whatever failed, the user hears a calm sentence and keeps their place."""
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
+        # Nobody hears a skill event; a failed deletion must fail the event so Alexa retries.
+        return get_request_type(handler_input) != SkillDisabledHandler.request_type
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         # The exception text may quote request data; log its type and where it happened.

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import secrets
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from itertools import zip_longest
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -41,7 +44,12 @@ class Progress:
     # Kept between sessions.
     position: Position | None = None
     done: tuple[str, ...] = ()
+    # Finished routines, oldest first: the day of each (what streaks count) and, aligned with
+    # it, an identity made when it was finished, so that two devices' merges are a set union
+    # and a write retried after a lost acknowledgement is not counted twice. Entries from
+    # before identities existed have "" (and `history_ids` may be shorter than `history`).
     history: tuple[str, ...] = ()
+    history_ids: tuple[str, ...] = ()
     heard_disclaimer: bool = False
     updated_at: str | None = None
     version: int = 0
@@ -59,14 +67,20 @@ class Progress:
     question: Question | None = None
 
     def stored(self) -> dict[str, Any]:
-        """The part that outlives the session, in the stored (versioned) form."""
+        """The part that outlives the session, in the stored (versioned) form.
+
+        The history stays a list of ISO dates, with the identities in a list of their own,
+        so a release from before identities can still read (and count) it after a rollback.
+        """
+        kept = self.completions()[-HISTORY_LIMIT:]
         return {
             "schema_version": SCHEMA_VERSION,
             "position": _position_dict(self.position),
             "done": list(self.done),
-            "history": list(self.history[-HISTORY_LIMIT:]),
+            "history": [day for day, _ in kept],
+            "history_ids": [identity for _, identity in kept],
             "heard_disclaimer": self.heard_disclaimer,
-            "updated_at": self.updated_at,
+            "updated_at": utc_text(self.updated_at),
             "version": self.version,
             "reminder_id": self.reminder_id,
             "reminder_time": self.reminder_time,
@@ -103,10 +117,30 @@ class Progress:
         """The same user at the start of a new session: nothing said yet, nothing asked."""
         return replace(self, briefed=False, paused=False, finished=False, question=None)
 
-    def completed_on(self, day: date) -> Progress:
-        """Record a finished routine; the history is bounded and kept in order."""
-        history = (*self.history, day.isoformat())[-HISTORY_LIMIT:]
-        return replace(self, history=history, position=None, done=(), finished=True)
+    def completions(self) -> tuple[tuple[str, str], ...]:
+        """(day, identity) of each finished routine, oldest first ("" for no identity)."""
+        return tuple(zip(self.history, _padded(self.history_ids, len(self.history)), strict=True))
+
+    def completed_on(self, day: date, identity: str | None = None) -> Progress:
+        """Record a finished routine; the history is bounded and kept in order.
+
+        The identity is made here, once, and travels with the progress (session, store), so
+        every later write of this completion carries the same one. Random rather than derived
+        from the clock: two devices finishing in the same second must still differ.
+        """
+        entry = (day.isoformat(), identity or secrets.token_hex(6))
+        return replace(self, **_history_fields((*self.completions(), entry)),
+                       position=None, done=(), finished=True)
+
+
+def _padded(ids: tuple[str, ...], length: int) -> tuple[str, ...]:
+    return (*ids, *("",) * (length - len(ids)))[:length]
+
+
+def _history_fields(completions: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    kept = completions[-HISTORY_LIMIT:]
+    return {"history": tuple(day for day, _ in kept),
+            "history_ids": tuple(identity for _, identity in kept)}
 
 
 def _digest(stored: dict[str, Any]) -> str:
@@ -124,7 +158,9 @@ def _position_from(raw: Any) -> Position | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("exercise"), str):
         return None
     step = raw.get("step", 0)
-    return Position(raw["exercise"], int(step) if isinstance(step, int | float) else 0)
+    # A stored NaN or 1e400 (infinity) would make int() raise on every launch.
+    usable = isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step)
+    return Position(raw["exercise"], int(step) if usable else 0)
 
 
 def _text(raw: Any) -> str | None:
@@ -135,18 +171,55 @@ def _strings(raw: Any) -> tuple[str, ...]:
     return tuple(item for item in raw if isinstance(item, str)) if isinstance(raw, list) else ()
 
 
+def _completions_from(days: Any, ids: Any) -> tuple[tuple[str, str], ...]:
+    """Days and identities read side by side; an old item's plain list of dates gives
+    completions without identity, one per entry."""
+    if not isinstance(days, list):
+        return ()
+    ids = ids if isinstance(ids, list) else []
+    return tuple(
+        (day, identity if isinstance(identity, str) else "")
+        for day, identity in zip_longest(days, ids[:len(days)], fillvalue="")
+        if isinstance(day, str)
+    )
+
+
+def instant(text: str | None) -> datetime | None:
+    """An ISO time as an aware instant; one written without an offset is UTC."""
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def utc_text(text: str | None) -> str | None:
+    """The same instant written in UTC, so stored times compare as instants and as text;
+    text that is not a time is kept as it is (and reads as stale)."""
+    parsed = instant(text)
+    if parsed is None:
+        return text
+    try:
+        return parsed.astimezone(UTC).isoformat()
+    except OverflowError:  # year 1 with a positive offset has no UTC form
+        return text
+
+
 def progress_from_dict(raw: Any) -> Progress:
     """Read either form, tolerating missing fields and older schemas (never raises)."""
     if not isinstance(raw, dict):
         return Progress()
     question = raw.get("question")
+    version = raw.get("version")
     return Progress(
         position=_position_from(raw.get("position")),
         done=_strings(raw.get("done")),
-        history=_strings(raw.get("history")),
+        **_history_fields(_completions_from(raw.get("history"), raw.get("history_ids"))),
         heard_disclaimer=bool(raw.get("heard_disclaimer", False)),
-        updated_at=_text(raw.get("updated_at")),
-        version=raw["version"] if isinstance(raw.get("version"), int) else 0,
+        updated_at=utc_text(_text(raw.get("updated_at"))),
+        version=version if is_version(version) else 0,
         reminder_id=_text(raw.get("reminder_id")),
         reminder_time=_text(raw.get("reminder_time")),
         reminder_offered_on=_text(raw.get("reminder_offered_on")),
@@ -155,8 +228,14 @@ def progress_from_dict(raw: Any) -> Progress:
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),
-        question=Question(question) if question in Question._value2member_map_ else None,
+        question=Question(question) if isinstance(question, str)
+        and question in Question._value2member_map_ else None,
     )
+
+
+def is_version(value: Any) -> bool:
+    """A version as we write it: a whole number from 0 up (True is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def streak(history: tuple[str, ...], today: date) -> int:
@@ -179,33 +258,50 @@ def is_stale(updated_at: str | None, now: datetime, days: int) -> bool:
     """True when a half-done routine is too old to pick up mid-way."""
     if updated_at is None:
         return False
-    try:
-        then = datetime.fromisoformat(updated_at)
-    except ValueError:
-        return True
-    return now - then > timedelta(days=days)
+    then = instant(updated_at)
+    return then is None or now - then > timedelta(days=days)
 
 
 def merge_stored(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     """Two devices wrote at once: keep every finished routine, and the newest position.
 
-    History is a union (as a multiset, so two routines on one day both count), the
-    position comes from whichever side changed it last, and a disclaimer heard on either
-    device counts as heard.
+    Completions are a set union by identity (so two routines finished at the same moment
+    on two devices both count, and our own write seen again after a lost acknowledgement
+    counts once); entries without identity, from older items, are merged as a multiset
+    per day as before. The position comes from whichever side changed it last (compared
+    as instants, whatever offsets they were written with), and a disclaimer heard on
+    either device counts as heard.
     """
     mine, other = progress_from_dict(ours), progress_from_dict(theirs)
-    newest = mine if (mine.updated_at or "") >= (other.updated_at or "") else other
-    history = sorted(mine.history + tuple(_missing(other.history, mine.history)))
+    newest = mine if _when(mine) >= _when(other) else other
     merged = replace(
         newest,
-        history=tuple(history[-HISTORY_LIMIT:]),
+        **_history_fields(_union(mine.completions(), other.completions())),
         heard_disclaimer=mine.heard_disclaimer or other.heard_disclaimer,
         version=max(mine.version, other.version),
     )
     return merged.stored()
 
 
-def _missing(extra: tuple[str, ...], base: tuple[str, ...]) -> list[str]:
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _when(progress: Progress) -> datetime:
+    return instant(progress.updated_at) or _NEVER
+
+
+def _union(
+    ours: tuple[tuple[str, str], ...], theirs: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """Both sides' completions, each once, in day order (stable: ties keep our order)."""
+    known = {entry for entry in ours if entry[1]}
+    extra = [entry for entry in theirs if entry[1] and entry not in known]
+    plain_ours = [entry for entry in ours if not entry[1]]
+    extra += _missing([entry for entry in theirs if not entry[1]], plain_ours)
+    return tuple(sorted((*ours, *extra), key=lambda entry: entry[0]))
+
+
+def _missing(extra: list[tuple[str, str]], base: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Items of `extra` not already in `base`, counting repeats."""
     remaining = list(base)
     missing = []

@@ -13,7 +13,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from skill.store import KEY_ATTRIBUTE, ProgressStore, StoreError
+from skill.store import (
+    DELETED_ATTRIBUTE,
+    KEY_ATTRIBUTE,
+    VERSION_ATTRIBUTE,
+    Expect,
+    Found,
+    ProgressStore,
+    StoreError,
+)
 
 # Worst case per call: 2 attempts x (0.5 s connect + 1 s read) plus a short backoff,
 # well under Lambda's timeout and Alexa's 8 s.
@@ -96,34 +104,72 @@ class DynamoDbStore(ProgressStore):
     def _key(self, user_id: str) -> dict[str, Any]:
         return {KEY_ATTRIBUTE: {"S": user_id}}
 
-    def read(self, user_id: str) -> dict[str, Any] | None:
+    def fetch(self, user_id: str) -> Found | None:
         response = self._call("get_item", Key=self._key(user_id), ConsistentRead=True)
-        if "Item" not in response:
+        raw = response.get("Item")
+        if raw is None:
             return None
-        item = {key: decode(value) for key, value in response["Item"].items()}
-        item.pop(KEY_ATTRIBUTE, None)
-        return item
+        return Found({key: decode(value) for key, value in raw.items() if key != KEY_ATTRIBUTE}, raw)
 
-    def write(self, user_id: str, item: dict[str, Any], expected_version: int) -> bool:
-        from botocore.exceptions import ClientError
-
-        encoded = {key: encode(value) for key, value in item.items()}
-        encoded.update(self._key(user_id))
-        condition = "attribute_not_exists(#key) OR #version = :expected"
-        if expected_version == 0:
-            # An item written before versions existed has none; it may be replaced.
-            condition += " OR attribute_not_exists(#version)"
+    def put(self, user_id: str, item: dict[str, Any], expect: Expect) -> bool:
+        """A PutItem whose ConditionExpression states `Expect.allows`, so DynamoDB checks
+        it against what is stored at that moment."""
+        condition, values = _condition(expect)
+        names = {placeholder: attribute for placeholder, attribute in _NAMES.items()
+                 if placeholder in condition}
         try:
-            self._call(
-                "put_item",
-                Item=encoded,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#key": KEY_ATTRIBUTE, "#version": "version"},
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-            )
-        except ClientError:
-            return False
+            self._call("put_item", Item=self._encoded(user_id, item),
+                       ConditionExpression=condition, ExpressionAttributeNames=names,
+                       # DynamoDB rejects an empty map of values.
+                       **({"ExpressionAttributeValues": values} if values else {}))
+        except Exception as error:
+            if _condition_failed(error):
+                return False
+            raise
         return True
 
-    def delete(self, user_id: str) -> None:
-        self._call("delete_item", Key=self._key(user_id))
+    def bury(self, user_id: str, grave: dict[str, Any]) -> None:
+        # A PutItem replaces every attribute: nothing of the user's progress is left.
+        self._call("put_item", Item=self._encoded(user_id, grave))
+
+    def _encoded(self, user_id: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {**{key: encode(value) for key, value in item.items()}, **self._key(user_id)}
+
+
+_NAMES = {"#key": KEY_ATTRIBUTE, "#version": VERSION_ATTRIBUTE, "#deleted": DELETED_ATTRIBUTE}
+
+
+def _condition(expect: Expect) -> tuple[str, dict[str, Any]]:
+    """`Expect.allows` as a DynamoDB condition and its values."""
+    if expect.replacing is not None:
+        return _unchanged(expect.replacing.raw)
+    condition = "(#version = :version AND attribute_not_exists(#deleted))"
+    values = {":version": {"N": str(expect.version)}}
+    if expect.version == 0:
+        # No item, one from before versions existed, or a tombstone older than the session.
+        condition += (" OR attribute_not_exists(#key)"
+                      " OR (attribute_not_exists(#version) AND attribute_not_exists(#deleted))"
+                      " OR #deleted < :started")
+        values[":started"] = {"N": repr(expect.started)}
+    return condition, values
+
+
+def _unchanged(raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The stored item is still the unreadable one we read: its version and deletion time
+    as they were, whatever their types (every write of ours sets a whole-number version,
+    so no write of ours can have come in between)."""
+    parts, values = ["attribute_exists(#key)"], {}
+    for placeholder, attribute in (("#version", VERSION_ATTRIBUTE), ("#deleted", DELETED_ATTRIBUTE)):
+        if attribute in raw:
+            parts.append(f"{placeholder} = :was_{attribute}")
+            values[f":was_{attribute}"] = raw[attribute]
+        else:
+            parts.append(f"attribute_not_exists({placeholder})")
+    return " AND ".join(parts), values
+
+
+def _condition_failed(error: Exception) -> bool:
+    """A refused condition, from botocore's ClientError or our HTTP client's error alike."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code == "ConditionalCheckFailedException"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -11,7 +13,15 @@ from ask_sdk_core.serialize import DefaultSerializer
 from moto import mock_aws
 
 from skill.envelopes import DEFAULT_USER_ID, Device
-from skill.progress import progress_from_dict
+from skill.progress import (
+    HISTORY_LIMIT,
+    Progress,
+    is_stale,
+    merge_stored,
+    progress_from_dict,
+    streak,
+)
+from skill.store import StoreError, tombstone
 from skill.store_dynamodb import DynamoDbStore
 from skill.store_sqlite import SqliteStore
 from tests.conversation import Conversation
@@ -147,7 +157,8 @@ def test_no_user_id_in_any_log_line(moto_client, use_store, caplog):
     alexa = _talk()
     alexa.launch()
     alexa.say("StartRoutineIntent")
-    alexa.send(alexa.device.skill_disabled())
+    with pytest.raises(StoreError):  # a failed deletion fails the event, for Alexa to retry
+        alexa.send(alexa.device.skill_disabled())
     assert caplog.records
     assert all(DEFAULT_USER_ID not in record.getMessage() for record in caplog.records)
 
@@ -188,3 +199,69 @@ def test_attribute_value_codec_round_trips_the_stored_item():
                     heard_disclaimer=True, version=3).stored()
     assert decode(encode(item)) == item
     assert encode(1.5) == {"N": "1.5"} and decode({"N": "1.5"}) == 1.5
+
+
+def test_the_newest_place_is_decided_by_instant_whatever_the_offset():
+    london = {"position": {"exercise": "toe_walking", "step": 0},
+              "updated_at": "2026-11-24T09:10:00+01:00"}  # 08:10 UTC
+    utc = {"position": {"exercise": "ankle_circles", "step": 0},
+           "updated_at": "2026-11-24T08:50:00+00:00"}
+    for ours, theirs in ((london, utc), (utc, london)):
+        merged = merge_stored(ours, theirs)
+        assert merged["position"]["exercise"] == "ankle_circles"
+        assert merged["updated_at"] == "2026-11-24T08:50:00+00:00"
+
+
+def test_times_are_stored_in_utc_and_one_without_offset_is_read_as_utc():
+    assert Progress(updated_at="2026-11-24T09:10:00+01:00").stored()["updated_at"] \
+        == "2026-11-24T08:10:00+00:00"
+    naive = progress_from_dict({"position": {"exercise": "toe_walking"},
+                                "updated_at": "2026-11-24T07:30:00"})
+    assert naive.updated_at == "2026-11-24T07:30:00+00:00"
+    assert not is_stale(naive.updated_at, datetime(2026, 11, 24, 8, tzinfo=UTC), days=7)
+
+
+def test_completions_merge_as_a_set_so_a_write_seen_twice_counts_once():
+    before = Progress().completed_on(date(2026, 11, 23))
+    kitchen = before.completed_on(date(2026, 11, 24)).stored()
+    bedroom = before.completed_on(date(2026, 11, 24)).stored()
+    both = progress_from_dict(merge_stored(kitchen, bedroom))
+    assert both.history == ("2026-11-23", "2026-11-24", "2026-11-24")
+    assert progress_from_dict(merge_stored(both.stored(), kitchen)).history == both.history
+    assert progress_from_dict(merge_stored(kitchen, kitchen)).history == ("2026-11-23", "2026-11-24")
+    assert streak(both.history, date(2026, 11, 24)) == 2
+
+
+def test_an_old_list_of_dates_reads_as_completions_without_identity():
+    old = {"history": ["2026-11-22", "2026-11-22", "2026-11-23"]}
+    progress = progress_from_dict(old)
+    assert progress.completions() == (("2026-11-22", ""), ("2026-11-22", ""), ("2026-11-23", ""))
+    # Merged with itself (the same old item read twice): still three, as before identities.
+    assert progress_from_dict(merge_stored(old, old)).history == tuple(old["history"])
+    newer = progress.completed_on(date(2026, 11, 24), "abc")
+    assert newer.stored()["history_ids"] == ["", "", "", "abc"]
+    merged = progress_from_dict(merge_stored(newer.stored(), old))
+    assert merged.history == ("2026-11-22", "2026-11-22", "2026-11-23", "2026-11-24")
+
+
+def test_the_history_stays_bounded():
+    progress = Progress()
+    for day in range(HISTORY_LIMIT + 10):
+        progress = progress.completed_on(date(2026, 1, 1) + timedelta(days=day))
+    stored = progress.stored()
+    assert len(stored["history"]) == len(stored["history_ids"]) == HISTORY_LIMIT
+    merged = merge_stored(stored, Progress().completed_on(date(2025, 1, 1)).stored())
+    assert len(merged["history"]) == HISTORY_LIMIT and "2025-01-01" not in merged["history"]
+
+
+def test_sqlite_clears_expired_tombstones_when_it_writes_one(tmp_path):
+    import sqlite3
+
+    store = SqliteStore(tmp_path / "p.db")
+    store.bury("long-gone", {"deleted_at": 1.0, "expires_at": 2})
+    store.bury("a-user", {"history": [], "expires_at": 2})
+    with sqlite3.connect(tmp_path / "p.db") as db:  # a row the purge's JSON must not trip on
+        db.execute("INSERT INTO progress VALUES ('not-json', 0, '{oops')")
+    store.bury("just-now", tombstone(time.time()))
+    assert store.fetch("long-gone") is None
+    assert all(store.fetch(user) is not None for user in ("a-user", "not-json", "just-now"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from skill.envelopes import DEFAULT_USER_ID, Device
+from skill.store import KEY_ATTRIBUTE as KEY
 from skill.store_dynamodb import DynamoDbStore
 from tests.conversation import Conversation
 from tests.dynalite_server import dynamodb_client
@@ -71,3 +72,45 @@ def test_skill_disabled_leaves_no_item(dynalite, use_store):
     assert stored_item(client, table, DEFAULT_USER_ID) is not None
     alexa.send(alexa.device.skill_disabled())
     assert stored_item(client, table, DEFAULT_USER_ID) is None
+
+
+STARTED = 1_800_000_000.0
+RECORDS = {
+    "none": None,
+    "ours at version 2": {"version": {"N": "2"}, "history": {"L": []}},
+    "from before versions": {"history": {"L": [{"S": "2026-01-01"}]}},
+    "tombstone older than the session": {"deleted_at": {"N": str(STARTED - 60)}},
+    "tombstone as old as the session": {"deleted_at": {"N": str(STARTED)}},
+    "tombstone newer than the session": {"deleted_at": {"N": str(STARTED + 60)}},
+    "version '2'": {"version": {"S": "2"}},
+    "version 2.5": {"version": {"N": "2.5"}},
+    "version true": {"version": {"BOOL": True}},
+    "deletion time 'soon'": {"deleted_at": {"S": "soon"}},
+}
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_dynamodb_conditions_say_what_expect_allows(dynalite, record):
+    """DynamoDB's condition and the rule SQLite and memory check in code must agree on
+    every kind of record, or the three stores would not behave alike."""
+    from skill.store import Expect, Found
+    from skill.store_dynamodb import decode
+    from tests.storage import plant_item
+
+    client, table = dynalite
+    store = DynamoDbStore(table, client=client)
+    raw = RECORDS[record]
+    found_raw = {KEY: {"S": "u"}, **raw} if raw is not None else None
+    found = Found({k: decode(v) for k, v in raw.items()}, found_raw) if raw is not None else None
+    expectations = [Expect(0, STARTED), Expect(2, STARTED)]
+    if found is not None:
+        # Replacing what was read, and replacing a record read earlier that has changed since.
+        changed = {KEY: {"S": "u"}, "version": {"S": "earlier"}}
+        expectations += [Expect(replacing=found), Expect(replacing=Found({}, changed))]
+    for expect in expectations:
+        if raw is not None:
+            plant_item(client, table, "u", raw)
+        else:
+            client.delete_item(TableName=table, Key={KEY: {"S": "u"}})
+        written = store.put("u", {"version": 9}, expect)
+        assert written == expect.allows(found), (record, expect)

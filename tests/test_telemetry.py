@@ -34,7 +34,7 @@ from skill.metrics import (
     Tally,
 )
 from skill.routine import load_routine
-from skill.store import MemoryStore, StoreError, user_ref
+from skill.store import Expect, Found, MemoryStore, StoreError, user_ref
 from skill.telemetry import (
     JsonLineFormatter,
     Outcome,
@@ -346,15 +346,15 @@ class FaultyStore(MemoryStore):
         self.fail = fail
         self.error = error
 
-    def read(self, user_id: str) -> dict[str, Any] | None:
+    def fetch(self, user_id: str) -> Found | None:
         if self.fail == "read":
             raise self.error("read failed")
-        return super().read(user_id)
+        return super().fetch(user_id)
 
-    def write(self, user_id: str, item: dict[str, Any], expected_version: int) -> bool:
+    def put(self, user_id: str, item: dict[str, Any], expect: Expect) -> bool:
         if self.fail == "write":
             raise self.error("write failed")
-        return super().write(user_id, item, expected_version)
+        return super().put(user_id, item, expect)
 
 
 def test_a_failed_read_is_a_store_fault_and_the_turn_still_answers(use_store, captured):
@@ -404,9 +404,9 @@ def test_outside_calls_over_the_budget_are_a_budget_overrun(use_store, captured,
     monkeypatch.setattr(observer, "clock", ticker)
 
     class SlowStore(MemoryStore):
-        def read(self, user_id: str) -> dict[str, Any] | None:
+        def fetch(self, user_id: str) -> Found | None:
             ticker.now += 3.5
-            return super().read(user_id)
+            return super().fetch(user_id)
 
     use_store(SlowStore())
     Conversation(lambda_function.handler).launch()
