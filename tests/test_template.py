@@ -651,3 +651,175 @@ def test_built_handler_answers_launch_with_the_template_table(
         tmp_path,
     )
     _assert_spoken_answer(report)
+
+
+# --------------------------------------------------------------------------- operations
+# The alarms and the dashboard read the metrics skill/metrics.py publishes: one list of names
+# (Metric) and the dimension sets each is published under (SPECS). A metric a widget or an
+# alarm asks for with other dimensions than the code publishes would show nothing, silently.
+
+
+def _skill_metrics() -> tuple[set[str], dict[str, set[frozenset[str]]], str, str]:
+    from skill.metrics import NAMESPACE, SERVICE_DIMENSION, SPECS, Metric
+
+    published = {
+        str(metric): {frozenset({SERVICE_DIMENSION, *map(str, dims)})
+                      for dims in SPECS[metric].dimension_sets}
+        for metric in Metric
+    }
+    return {str(metric) for metric in Metric}, published, NAMESPACE, SERVICE_DIMENSION
+
+
+def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: body["Properties"]
+            for name, body in resources_of_type(template, "AWS::CloudWatch::Alarm").items()}
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, name, {dimension: value}) of every metric an alarm reads."""
+    if "MetricName" in alarm:
+        stats = [{"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
+                  "Dimensions": alarm.get("Dimensions", [])}]
+    else:
+        stats = [query["MetricStat"]["Metric"] for query in alarm["Metrics"]
+                 if "MetricStat" in query]
+    return [(stat["Namespace"], stat["MetricName"],
+             {d["Name"]: d["Value"] for d in stat.get("Dimensions", [])}) for stat in stats]
+
+
+def _alarm_reading(template: dict[str, Any], namespace: str, name: str) -> dict[str, Any]:
+    found = [alarm for alarm in _alarms(template).values()
+             if any(m[:2] == (namespace, name) for m in _alarm_metrics(alarm))]
+    assert len(found) == 1, f"expected one alarm on {namespace} {name}, found {len(found)}"
+    return found[0]
+
+
+def _dynamodb_operations() -> set[str]:
+    """The DynamoDB operations the skill's code calls (get_item -> GetItem, ...)."""
+    calls: set[str] = set()
+    for path in (REPO_ROOT / "skill").rglob("*.py"):
+        calls |= set(re.findall(r"\b(get|put|update|delete)_item\b", path.read_text("utf-8")))
+    return {f"{verb.capitalize()}Item" for verb in calls}
+
+
+def test_lambda_logs_are_json_and_never_filter_out_the_metrics(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    """EMF lines carry no "level", so Lambda files them as INFO: a filter above INFO would drop
+    every metric. LOG_LEVEL (Python's logging) is what quietens our own records."""
+    logging_config = function["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]}
+    levels = template["Mappings"]["LambdaLogLevel"]
+    assert set(levels) == set(template["Parameters"]["LogLevel"]["AllowedValues"])
+    order = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+    for ours, theirs in levels.items():
+        assert order.index(theirs["Level"]) <= order.index("INFO"), ours
+        assert theirs["Level"] == ours or ours in ("WARNING", "ERROR")
+
+
+def test_alarms_cover_what_an_operator_must_hear_about(template: dict[str, Any]) -> None:
+    errors = _alarm_reading(template, "AWS/Lambda", "Errors")
+    throttles = _alarm_reading(template, "AWS/Lambda", "Throttles")
+    duration = _alarm_reading(template, "AWS/Lambda", "Duration")
+    for alarm in (errors, throttles, duration):
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": FUNCTION_ID}}]
+    assert errors["Threshold"] == 0 and throttles["Threshold"] == 0
+    assert duration["ExtendedStatistic"] == "p99" and duration["Threshold"] == 3000
+    for name in ("ThrottledRequests", "SystemErrors"):
+        alarm = _alarm_reading(template, "AWS/DynamoDB", name)
+        operations = {dims["Operation"] for _, _, dims in _alarm_metrics(alarm)}
+        assert _dynamodb_operations() <= operations, f"{name}: not every operation is watched"
+        for _, _, dims in _alarm_metrics(alarm):
+            assert dims["TableName"] == {"Ref": TABLE_ID}
+        (total,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+        for query in alarm["Metrics"]:
+            if "MetricStat" in query:
+                assert query["Id"] in total["Expression"]
+    polite = _alarm_reading(template, "FootRoutine", "PoliteErrors")
+    assert polite["Threshold"] == {"Ref": "PoliteErrorRateThreshold"}
+    assert {m[1] for m in _alarm_metrics(polite)} == {"PoliteErrors", "Turns"}
+    budget = _alarm_reading(template, "FootRoutine", "BudgetOverruns")
+    assert budget["Threshold"] == {"Ref": "BudgetOverrunThreshold"}
+
+
+def test_alarms_read_metrics_the_code_publishes(template: dict[str, Any]) -> None:
+    names, published, namespace, service = _skill_metrics()
+    for alarm_name, alarm in _alarms(template).items():
+        for metric_namespace, name, dims in _alarm_metrics(alarm):
+            if metric_namespace != namespace:
+                continue
+            assert name in names, f"{alarm_name} watches {name}, which the code never emits"
+            assert frozenset(dims) in published[name], f"{alarm_name}: {name} by {sorted(dims)}"
+            assert dims[service] == {"Ref": FUNCTION_ID}
+
+
+def test_every_alarm_notifies_the_optional_topic_and_points_to_the_readme(
+    template: dict[str, Any]
+) -> None:
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    topic = resource(template, "AlarmTopic")
+    assert topic["Type"] == "AWS::SNS::Topic" and topic["Condition"] == "HasAlarmEmail"
+    assert topic["Properties"]["Subscription"] == [
+        {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    operating = readme[readme.index("## Operating it"):]
+    notify = {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}
+    for name, alarm in _alarms(template).items():
+        assert alarm["AlarmActions"] == notify and alarm["OKActions"] == notify, name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        heading = re.search(r"Operating it: ([^.]+)\.", alarm["AlarmDescription"])
+        assert heading, f"{name}: the description must name its README entry"
+        assert f"**{heading.group(1)}**" in operating, f"README has no entry {heading.group(1)}"
+
+
+def _dashboard(template: dict[str, Any]) -> dict[str, Any]:
+    body = resource(template, "Dashboard")["Properties"]["DashboardBody"]["Fn::Sub"]
+    # ${Name} and ${Name.Attr} become "<Name>": the JSON as CloudFormation would render it.
+    return json.loads(re.sub(r"\$\{([\w:]+)(?:\.\w+)?\}", r"<\1>", body))
+
+
+def _widget_metrics(widget: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+    rows = []
+    for row in widget.get("properties", {}).get("metrics", []):
+        parts = [part for part in row if not isinstance(part, dict)]
+        rows.append((parts[0], parts[1], dict(zip(parts[2::2], parts[3::2], strict=True))))
+    return rows
+
+
+def test_dashboard_shows_every_metric_the_code_emits_as_it_is_published(
+    template: dict[str, Any]
+) -> None:
+    names, published, namespace, service = _skill_metrics()
+    widgets = _dashboard(template)["widgets"]
+    shown = [row for widget in widgets for row in _widget_metrics(widget)]
+    ours = [row for row in shown if row[0] == namespace]
+    assert {name for _, name, _ in ours} == names, "every emitted metric has a panel"
+    for _, name, dims in ours:
+        assert frozenset(dims) in published[name], f"{name} is not published by {sorted(dims)}"
+        assert dims[service] == f"<{FUNCTION_ID}>"
+    aws = {(ns, name) for ns, name, _ in shown if ns != namespace}
+    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/Lambda", "Duration"),
+            ("AWS/DynamoDB", "ThrottledRequests"), ("AWS/DynamoDB", "SystemErrors")} <= aws
+    (alarms,) = [widget for widget in widgets if widget["type"] == "alarm"]
+    assert {f"<{name}>" for name in _alarms(template)} == set(alarms["properties"]["alarms"])
+
+
+def test_dashboard_funnel_runs_from_launch_through_each_exercise_to_completed(
+    template: dict[str, Any]
+) -> None:
+    from skill.routine import load_routine
+
+    (funnel,) = [widget for widget in _dashboard(template)["widgets"]
+                 if widget["properties"].get("title", "").startswith("Funnel")]
+    rows = _widget_metrics(funnel)
+    steps = [name if name != "ExercisesStarted" else dims["Exercise"] for _, name, dims in rows]
+    exercises = [exercise.id for exercise in load_routine().exercises]
+    assert steps == ["SessionsStarted", "RoutinesStarted", *exercises, "RoutinesCompleted"]
+    (stops,) = [widget for widget in _dashboard(template)["widgets"]
+                if widget["properties"].get("title") == "Where people stop"]
+    dropped = [dims["Exercise"] for _, name, dims in _widget_metrics(stops) if name == "DropOffs"]
+    assert dropped == exercises
