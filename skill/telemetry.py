@@ -31,8 +31,11 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
+from skill.conversation.phases import Phase, phase_of
+from skill.conversation.values import EventKind
+from skill.handlers import INTENT_EVENTS
 from skill.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
-from skill.progress import Progress, progress_from_dict
+from skill.progress import progress_from_dict
 from skill.routine import load_routine
 from skill.store import user_ref
 from skill.texts import available_locales
@@ -57,10 +60,7 @@ REQUEST_TYPES = frozenset({
 })
 OTHER = "other"
 NONE = "none"
-PAIN_INTENT = "PainIntent"
-FALLBACK_INTENT = "AMAZON.FallbackIntent"
-SKIP_INTENT = "SkipExerciseIntent"
-ACTIVE_PHASES = frozenset({"exercising", "paused"})
+ACTIVE_PHASES = frozenset({Phase.EXERCISING, Phase.PAUSED})
 
 
 class Outcome(StrEnum):
@@ -68,24 +68,6 @@ class Outcome(StrEnum):
     POLITE_ERROR = "polite_error"  # something failed; the user heard our calm error line
     BUDGET_EXCEEDED = "budget_exceeded"  # answered, but outside calls took over the budget
     FAILED = "failed"  # the skill raised: Lambda reports an error, Alexa says its own line
-
-
-def phase_of(progress: Progress) -> str:
-    """The conversation phase, from Progress's flags.
-
-    The one place telemetry reads phases from: when the coach's declared `Phase` lands, this
-    returns `Phase(...)`'s value instead; the names match it (idle, offered, exercising,
-    paused, finished). An open question comes first, as it does for the coach.
-    """
-    if progress.question:
-        return "offered"
-    if progress.paused and progress.position:
-        return "paused"
-    if progress.finished:
-        return "finished"
-    if progress.position and progress.briefed:
-        return "exercising"
-    return "idle"
 
 
 @dataclass(frozen=True)
@@ -191,7 +173,7 @@ class ObservedErrors(AbstractExceptionHandler):
 class Snapshot:
     """Where a user stood, as far as telemetry cares."""
 
-    phase: str
+    phase: Phase
     exercise: str | None
     step: int | None
     done: frozenset[str]
@@ -224,6 +206,7 @@ class TurnRecord:
 
     request_type: str
     intent: str | None
+    event: EventKind | None  # what the intent means to the coach (pain, not understood, ...)
     locale: str
     new_session: bool
     ends_session: bool
@@ -246,32 +229,32 @@ class TurnRecord:
         locale = {Dim.LOCALE: self.locale}
         if self.new_session and self.request_type in ("LaunchRequest", "IntentRequest"):
             samples.append(Sample(Metric.SESSIONS_STARTED, (1,), locale))
-        if after.phase == "exercising" and after.exercise:
+        if after.phase is Phase.EXERCISING and after.exercise:
             if before.phase not in ACTIVE_PHASES:
                 samples.append(Sample(Metric.ROUTINES_STARTED, (1,), locale))
             if before.phase not in ACTIVE_PHASES or before.exercise != after.exercise:
                 samples.append(Sample(Metric.EXERCISES_STARTED, (1,),
                                       {Dim.EXERCISE: after.exercise}))
-        completed = (after.phase in ("finished", "offered") and before.phase in ACTIVE_PHASES
-                     and after.history != before.history)
+        completed = (after.phase in (Phase.FINISHED, Phase.OFFERED)
+                     and before.phase in ACTIVE_PHASES and after.history != before.history)
         if completed:
             samples.append(Sample(Metric.ROUTINES_COMPLETED, (1,), {Dim.KIND: self._kind()}))
         where = {Dim.EXERCISE: (before.exercise if before.phase in ACTIVE_PHASES else None)
                  or NONE}
-        if self.intent == PAIN_INTENT:
+        if self.event is EventKind.PAIN:
             samples.append(Sample(Metric.PAIN_STOPS, (1,), where))
         elif self.ends_session and before.phase in ACTIVE_PHASES and not completed:
             samples.append(Sample(Metric.DROP_OFFS, (1,), where))
             properties["step"] = before.step
-        if self.intent == FALLBACK_INTENT:
-            samples.append(Sample(Metric.FALLBACKS, (1,), {Dim.PHASE: before.phase}))
+        if self.event is EventKind.UNKNOWN:
+            samples.append(Sample(Metric.FALLBACKS, (1,), {Dim.PHASE: str(before.phase)}))
         return samples, properties
 
     def _kind(self) -> str:
         """"full" when every exercise was done; the one on screen at the end counts unless
         it was skipped to finish."""
         done = set(self.before.done)
-        if self.before.exercise and self.intent != SKIP_INTENT:
+        if self.before.exercise and self.event is not EventKind.SKIP:
             done.add(self.before.exercise)
         return "full" if done >= set(_exercise_ids()) else "short"
 
@@ -302,8 +285,8 @@ class TurnRecord:
             "locale": self.locale,
             "new_session": self.new_session,
             "ends_session": self.ends_session,
-            "phase_before": self.before.phase,
-            "phase_after": self.after.phase,
+            "phase_before": str(self.before.phase),
+            "phase_after": str(self.after.phase),
             "exercise": self.after.exercise,
             "step": self.after.step,
             "duration_ms": round(self.duration_ms, 2),
@@ -347,6 +330,7 @@ def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn
     before = snapshot(None if new_session or session is None else session.attributes)
     after = snapshot(response.session_attributes) if response is not None else before
     request_type = _request_type(envelope)
+    intent = _intent_name(envelope)
     body = response.response if response is not None else None
     ends = request_type == "SessionEndedRequest" or bool(body and body.should_end_session)
     over_budget = turn.outside_seconds > TURN_BUDGET_SECONDS
@@ -360,7 +344,9 @@ def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn
         outcome = Outcome.ANSWERED
     return TurnRecord(
         request_type=request_type,
-        intent=_intent_name(envelope),
+        intent=intent,
+        event=INTENT_EVENTS.get(intent or "", EventKind.UNKNOWN)
+        if request_type == "IntentRequest" else None,
         locale=_locale(envelope),
         new_session=new_session,
         ends_session=ends,
