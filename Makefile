@@ -2,7 +2,11 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
+# Two stamps: `make run` needs the runtime only; test, lint and bench add the dev extras.
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# The venv's own pip is new enough (PEP 660 editable installs); upgrading it only adds noise.
+PIP    := $(PY) -m pip --quiet --disable-pip-version-check
 DYNALITE := tests/dynalite/node_modules/dynalite/cli.js
 VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 
@@ -10,10 +14,15 @@ VIRTUAL_ALEXA := tests/virtual_alexa/node_modules/virtual-alexa/package.json
 .DEFAULT_GOAL := run
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $@
+	@echo "installing the skill's runtime into $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install -e .
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
+	@echo "adding the test and lint tools to $(VENV)"
+	@$(PIP) install -e '.[dev]'
+	@touch $@
 
 $(DYNALITE): tests/dynalite/package.json tests/dynalite/package-lock.json
 	npm ci --prefix tests/dynalite --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -23,9 +32,9 @@ $(VIRTUAL_ALEXA): tests/virtual_alexa/package.json tests/virtual_alexa/package-l
 	npm ci --prefix tests/virtual_alexa --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-## run: create .venv, install, and start the console on the embedded (SQLite) store
+## run: .venv with the runtime only (no test tools), then the console on the embedded (SQLite) store
 run: $(STAMP)
-	$(VENV)/bin/foot-routine chat
+	@$(VENV)/bin/foot-routine chat
 
 ## chat-script: the console on a file of utterances (SCRIPT=examples/full-routine.txt)
 SCRIPT ?= examples/full-routine.txt
@@ -49,16 +58,16 @@ content: $(STAMP)
 	$(PY) infrastructure/locales.py
 
 ## lint: ruff, as CI runs it
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 
 ## test: install everything the suite needs, then run it (lint included)
-test: $(STAMP) $(DYNALITE) $(VIRTUAL_ALEXA) tools
+test: $(DEV_STAMP) $(DYNALITE) $(VIRTUAL_ALEXA) tools
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 ## bench: measure against same-run baselines; prints the table, writes bench/results.json
-bench: $(STAMP) $(DYNALITE)
+bench: $(DEV_STAMP) $(DYNALITE)
 	$(PY) -m bench.run
 
 clean:

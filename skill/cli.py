@@ -11,14 +11,14 @@ import argparse
 import html
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from skill.envelopes import Device, slot
 from skill.nlu import Resolved, Resolver, model_path, normalise
+from skill.voice import VoiceUnavailable
 
 QUIT_WORDS = {"quit", "exit", "bye console"}
 _INVOCATION = "foot routine"
@@ -117,23 +117,68 @@ def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US",
          on_speech: Callable[[str], None] | None = None) -> None:
     console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech)
     print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
-    for line in lines:
-        if not line or line.startswith("#"):
-            continue
-        if normalise(line) in QUIT_WORDS:
-            break
-        if echo:
-            print(f"You: {line}", file=out)
-        console.say(line)
-    console.close()
+    try:
+        for line in lines:
+            if not line or line.startswith("#"):
+                continue
+            if normalise(line) in QUIT_WORDS:
+                break
+            if echo:
+                print(f"You: {line}", file=out)
+            console.say(line)
+    finally:  # Ctrl-C ends the session as leaving a device would
+        console.close()
+
+
+class CliError(Exception):
+    """A mistake the user can fix (a path, a file): one line on stderr, never a traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose misuse report is one line: its usage block buried the reason."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _locales() -> list[str]:
+    """The locales the console understands: those with an interaction model."""
+    return sorted(path.stem for path in model_path().parent.glob("*.json"))
+
+
+def _port(text: str) -> int:
+    """A TCP port number, or a usage error: waitress would quietly listen on 99999 - 65536."""
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
+
+
+def _script(path: Path) -> list[str]:
+    """The lines of a --script file, read before the first turn so a bad file costs none."""
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except UnicodeDecodeError as error:
+        raise CliError(f"cannot read the script {path}: it is not UTF-8 text") from error
+    except OSError as error:
+        raise CliError(f"cannot read the script {path}: {error.strerror}") from error
+
+
+def _check_wav_target(path: Path) -> None:
+    """Fail before the turn (which may record progress) if the WAV file cannot be written."""
+    if path.is_dir():
+        raise CliError(f"--wav {path} is a folder; name a file, such as {path / 'reply.wav'}")
+    if not path.parent.is_dir():
+        raise CliError(f"--wav {path}: there is no folder {path.parent}")
+    if not os.access(path.parent, os.W_OK):
+        raise CliError(f"--wav {path}: the folder {path.parent} is not writable")
 
 
 def _speaker(locale: str) -> Callable[[str], None]:
-    """`--voice`: fail early, with install advice, if espeak-ng is missing."""
+    """`--voice`: before the first turn, make sure a reply would be heard here."""
     from skill import voice
 
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit(voice.INSTALL_HINT)
+    voice.check_sound_output(locale)
     return lambda ssml: voice.speak(ssml, locale)
 
 
@@ -141,16 +186,15 @@ def say_to_wav(utterance: str, wav: Path, out: TextIO, locale: str = "en-US") ->
     """One turn, its speech written to a WAV file (pauses included)."""
     from skill import voice
 
+    voice.require()
+    _check_wav_target(wav)
     said: list[str] = []
     console = Console(Resolver.from_model_file(model_path(locale)), out, locale, said.append)
     console.say(utterance)
     console.close()
     if not said:
-        raise SystemExit("the skill said nothing to write")
-    try:
-        voice.write_wav(said[0], wav, locale)
-    except voice.VoiceUnavailable as error:
-        raise SystemExit(str(error)) from error
+        raise CliError("the skill said nothing to write")
+    voice.write_wav(said[0], wav, locale)
     print(f"wrote {wav}", file=out)
 
 
@@ -161,11 +205,12 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="foot-routine", description=__doc__.splitlines()[0])
+    """The `foot-routine` command: any misuse ends in one line on stderr and a non-zero exit."""
+    parser = _Parser(prog="foot-routine", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     chat_parser = commands.add_parser("chat", help="talk to the skill by typing")
     chat_parser.add_argument("--script", type=Path, help="read utterances from this file")
-    chat_parser.add_argument("--locale", default="en-US")
+    chat_parser.add_argument("--locale", default="en-US", choices=_locales())
     chat_parser.add_argument("--voice", action="store_true",
                              help="also speak each reply through espeak-ng")
     chat_parser.add_argument("--metrics", action="store_true",
@@ -173,15 +218,24 @@ def main(argv: list[str] | None = None) -> None:
     say_parser = commands.add_parser("say", help="one utterance; the reply as a WAV file")
     say_parser.add_argument("utterance")
     say_parser.add_argument("--wav", type=Path, required=True)
-    say_parser.add_argument("--locale", default="en-US")
+    say_parser.add_argument("--locale", default="en-US", choices=_locales())
     serve_parser = commands.add_parser("serve", help="serve the skill as an HTTPS web service")
     serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=5000)
+    serve_parser.add_argument("--port", type=_port, default=5000)
     serve_parser.add_argument("--dev", action="store_true",
                               help="no request verification (loopback only)")
     serve_parser.add_argument("--metrics", action="store_true",
                               help="print the funnel and turn metrics after each session")
     args = parser.parse_args(argv)
+    try:
+        _start(args)
+    except (CliError, VoiceUnavailable) as error:
+        parser.exit(1, f"{parser.prog} {args.command}: {error}\n")
+    except KeyboardInterrupt:  # Ctrl-C is how a person leaves the console or stops the server
+        parser.exit(130, "\n")
+
+
+def _start(args: argparse.Namespace) -> None:
     if not getattr(args, "metrics", False):
         _run(args)
         return
@@ -198,11 +252,10 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "say":
         say_to_wav(args.utterance, args.wav, sys.stdout, args.locale)
         return
+    script = _script(args.script) if args.script else None
     speaker = _speaker(args.locale) if args.voice else None
-    if args.script:
-        with args.script.open(encoding="utf-8") as stream:
-            chat(list(_lines(stream, False)), sys.stdout, echo=True, locale=args.locale,
-                 on_speech=speaker)
+    if script is not None:
+        chat(script, sys.stdout, echo=True, locale=args.locale, on_speech=speaker)
         return
     chat(_lines(sys.stdin, sys.stdin.isatty()), sys.stdout, echo=not sys.stdin.isatty(),
          locale=args.locale, on_speech=speaker)
