@@ -1,8 +1,13 @@
-"""The HTTP client for Alexa's APIs (settings, reminders), with a timeout and a lazy import.
+"""The HTTP client for Alexa's APIs (settings, reminders), inside the turn's time budget.
 
 ask-sdk-core's DefaultApiClient is the right client, but it sends requests without a
 timeout (a slow API would hold the turn past Alexa's 8 seconds) and importing it pulls in
 `requests` (~150 ms), which a Lambda cold start should only pay when an API is called.
+
+Every call Alexa's APIs serve for us (the device's time zone, reminders) is optional: the
+turn can answer without it. So a call gets what the turn's budget can spare after keeping
+the progress write's reserve (skill/budget.py), none at all once another call in the turn
+has timed out, and a timeout here is noted so the rest of the turn skips them too.
 """
 
 from __future__ import annotations
@@ -12,26 +17,46 @@ from typing import Any
 
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
+from skill import budget
+
+# The most one call may take even with budget to spare: Alexa's APIs answer in well under a
+# second when they are well.
 API_TIMEOUT_SECONDS = 2.0
 
 
 class TimedApiClient(ApiClient):
     def __init__(self, timeout: float = API_TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self._client: Any = None
+        self._sender: type | None = None
 
-    def _default_client(self) -> Any:
+    @staticmethod
+    def _sender_class() -> type:
         from ask_sdk_core.api_client import DefaultApiClient
 
-        timeout = self.timeout
-
         class _WithTimeout(DefaultApiClient):
-            def _resolve_method(self, request: ApiClientRequest) -> Any:
-                return partial(super()._resolve_method(request), timeout=timeout)
+            """DefaultApiClient holds no state, so one per call carries that call's timeout:
+            a threaded web server's turns never share a setting."""
 
-        return _WithTimeout()
+            def __init__(self, seconds: float) -> None:
+                self.seconds = seconds
+
+            def _resolve_method(self, request: ApiClientRequest) -> Any:
+                return partial(super()._resolve_method(request), timeout=self.seconds)
+
+        return _WithTimeout
 
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
-        if self._client is None:
-            self._client = self._default_client()
-        return self._client.invoke(request)
+        from ask_sdk_core.exceptions import ApiClientException
+
+        deadline = budget.current()
+        seconds = deadline.optional_seconds(self.timeout)
+        if not seconds:
+            raise ApiClientException("skipped: no time left in this turn for an optional call")
+        if self._sender is None:
+            self._sender = self._sender_class()
+        try:
+            return self._sender(seconds).invoke(request)
+        except ApiClientException as error:
+            if budget.is_timeout(error):
+                deadline.record_timeout()
+            raise

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.services import ApiClient
 
+from skill import budget
 from skill.handlers import (
     Clock,
+    KeepResponseUnderLimit,
     LoadProgress,
     PoliteErrorHandler,
     Responder,
@@ -23,13 +27,31 @@ from skill.serializer import FastSerializer
 from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore
 
 
+class BudgetedSkill(CustomSkill):
+    """A CustomSkill whose every turn runs inside one time budget for its outside calls.
+
+    `invoke` is the one place both Lambda and the web endpoint pass through, so the budget
+    starts as the request arrives and ends with the answer (skill/budget.py).
+    """
+
+    def __init__(self, skill_configuration: Any, turn_budget_seconds: float) -> None:
+        super().__init__(skill_configuration=skill_configuration)
+        self.turn_budget_seconds = turn_budget_seconds
+
+    def invoke(self, request_envelope: RequestEnvelope, context: Any) -> ResponseEnvelope:
+        with budget.turn(self.turn_budget_seconds):
+            return super().invoke(request_envelope=request_envelope, context=context)
+
+
 def build_skill(
-    store: AbstractPersistenceAdapter, clock: Clock = utc_now, api_client: ApiClient | None = None
+    store: AbstractPersistenceAdapter, clock: Clock = utc_now, api_client: ApiClient | None = None,
+    turn_budget_seconds: float = budget.TURN_BUDGET_SECONDS,
 ) -> CustomSkill:
     """A ready skill on the given store.
 
     `clock` is injectable so tests control dates. `api_client` reaches Alexa's APIs (the
     device's time zone, reminders); without one, dates are UTC and reminders unavailable.
+    `turn_budget_seconds` bounds all outside calls of one turn together.
     """
     # Telemetry's wrappers time every store and API call into the turn's log line and metrics.
     builder = CustomSkillBuilder(
@@ -40,8 +62,10 @@ def build_skill(
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgress())
     builder.add_global_response_interceptor(SaveProgress())
+    # Last, once the session attributes that travel with the response are final.
+    builder.add_global_response_interceptor(KeepResponseUnderLimit())
     builder.add_exception_handler(ObservedErrors(PoliteErrorHandler()))
-    skill = builder.create()
+    skill = BudgetedSkill(builder.skill_configuration, turn_budget_seconds)
     skill.serializer = FastSerializer()
     return skill
 
@@ -50,11 +74,13 @@ def skill_from_config(config: Mapping[str, str] | None = None) -> CustomSkill:
     """The skill as Lambda and the web endpoint run it, configured from the environment.
 
     `ALEXA_API_CALLS=0` keeps it off Alexa's APIs (time zone, reminders), for clients such
-    as the local console whose requests carry no real API token.
+    as the local console whose requests carry no real API token. `TURN_BUDGET_SECONDS`
+    sets the time budget of a turn's outside calls.
     """
     from skill.api_client import TimedApiClient
-    from skill.config import make_store
+    from skill.config import make_store, turn_budget_seconds
 
     config = os.environ if config is None else config
     calls_allowed = config.get("ALEXA_API_CALLS", "1").strip().lower() not in ("0", "false")
-    return build_skill(make_store(config), api_client=TimedApiClient() if calls_allowed else None)
+    return build_skill(make_store(config), api_client=TimedApiClient() if calls_allowed else None,
+                       turn_budget_seconds=turn_budget_seconds(config))

@@ -20,8 +20,9 @@ from ask_sdk_core.dispatch_components import (
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_request_type
-from ask_sdk_model import Response
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.utils import RESPONSE_FORMAT_VERSION, get_request_type
+from ask_sdk_model import Response, ResponseEnvelope
 from ask_sdk_model.canfulfill import (
     CanFulfillIntent,
     CanFulfillIntentValues,
@@ -30,14 +31,15 @@ from ask_sdk_model.canfulfill import (
     CanUnderstandSlotValues,
 )
 from ask_sdk_model.ui import AskForPermissionsConsentCard
+from ask_sdk_runtime.utils import UserAgentManager
 
-from skill import reminders, screens
+from skill import budget, reminders, screens
 from skill.conversation.coach import can_fulfill, coach_for
 from skill.conversation.values import Event, EventKind
 from skill.progress import Progress, progress_from_dict, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
-from skill.speech import Say, to_ssml
+from skill.speech import MAX_RESPONSE_BYTES, Say, SpeechLimitError, response_size, to_ssml
 from skill.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
 from skill.texts import load_texts
 
@@ -216,6 +218,65 @@ class SaveProgress(AbstractResponseInterceptor):
         session[_PROGRESS] = progress.session()
 
 
+_SERIALIZER = DefaultSerializer()
+# Parts of a response the user can do without, dropped first to last when it is too big.
+_SCREEN_PREFIX = "Alexa.Presentation.APL."  # visual APL only (audio APLA is "...APLA.")
+
+
+def _directive_type(directive: Any) -> str:
+    """A model object's type, or a plain dict's (directives built as JSON, like APLA's)."""
+    if isinstance(directive, dict):
+        return str(directive.get("type", ""))
+    return getattr(directive, "object_type", None) or ""
+
+
+def _drop_screen(response: Response) -> bool:
+    kept = [d for d in response.directives or []
+            if not _directive_type(d).startswith(_SCREEN_PREFIX)]
+    dropped = len(kept) != len(response.directives or [])
+    response.directives = kept or None
+    return dropped
+
+
+def _drop_card(response: Response) -> bool:
+    dropped, response.card = response.card is not None, None
+    return dropped
+
+
+class KeepResponseUnderLimit(AbstractResponseInterceptor):
+    """Alexa rejects a response over 24 KB, and the user then hears a generic error: before
+    that, the screen and then the card are dropped (each drop logged), since the speech is
+    the answer. A response still too big raises, and the polite error handler answers."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        if response is None:
+            return
+        envelope = handler_input.request_envelope
+        session = handler_input.attributes_manager.session_attributes if envelope.session else None
+
+        def size(exact: bool = True) -> int:
+            sent = ResponseEnvelope(
+                response=response, version=RESPONSE_FORMAT_VERSION, session_attributes=session,
+                user_agent=UserAgentManager.get_user_agent())
+            # Exact: the envelope as CustomSkill.invoke sends it. Otherwise `to_dict`, at a
+            # tenth of the cost: it keeps Python's attribute names (never shorter than the
+            # JSON names) and every empty field, so it is an upper bound.
+            return response_size(_SERIALIZER.serialize(sent) if exact else sent.to_dict())
+
+        if size(exact=False) <= MAX_RESPONSE_BYTES:
+            return
+        measured = size()
+        for part, drop in (("screen", _drop_screen), ("card", _drop_card)):
+            if measured <= MAX_RESPONSE_BYTES:
+                return
+            if drop(response):
+                log.warning("response of %d bytes is over Alexa's %d: sent without its %s",
+                            measured, MAX_RESPONSE_BYTES, part)
+                measured = size()
+        if measured > MAX_RESPONSE_BYTES:
+            raise SpeechLimitError(f"response is {measured} bytes without screen and card")
+
+
 class Responder:
     """Runs one event through the coach and turns its reply into an Alexa response."""
 
@@ -233,7 +294,11 @@ class Responder:
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
         now = self.clock()
-        if self.look_up_time_zone and time_zone_due(progress, now.date(), TIME_ZONE_EVERY_DAYS):
+        # The time zone is optional: once a call of this turn has timed out (or the budget is
+        # short) it is not asked, and is still due next session. Reminder calls are refused
+        # the same way by the API client, after the permission check that needs no call.
+        if (self.look_up_time_zone and budget.current().allows_optional_calls()
+                and time_zone_due(progress, now.date(), TIME_ZONE_EVERY_DAYS)):
             progress = _with_time_zone(progress, _look_up_time_zone(handler_input), now.date())
         now = now.astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))

@@ -76,9 +76,16 @@ def to_text(speech: Speech) -> str:
     return " ".join(parts)
 
 
+def response_size(response: dict) -> int:
+    """Bytes of a response envelope as Lambda and our web endpoint send it: `json.dumps`
+    with its default separators and ASCII escapes, the larger of the usual encodings.
+    (A value JSON has no form for, as in a model's `to_dict`, counts as its text.)"""
+    return len(json.dumps(response, default=str).encode("utf-8"))
+
+
 def check_response_size(response: dict) -> int:
     """Size of the serialised response; raises when it is over Alexa's 24 KB."""
-    size = len(json.dumps(response, separators=(",", ":")).encode("utf-8"))
+    size = response_size(response)
     if size > MAX_RESPONSE_BYTES:
         raise SpeechLimitError(f"response is {size} bytes; Alexa allows {MAX_RESPONSE_BYTES}")
     return size

@@ -4,15 +4,22 @@ botocore is imported and the client built on first use, not at import: a Lambda 
 start that never needs the table (or needs it later) does not pay for it, and no region
 is needed to import the skill. We use botocore's client directly rather than boto3's:
 boto3's import adds s3transfer and the resource layer (~35 ms of a cold start) for
-nothing we use, and our item needs only a few lines of attribute-value encoding. Timeouts and retries are short and bounded so that a
-slow or throttled table still lets us answer well inside Alexa's 8 seconds.
+nothing we use, and our item needs only a few lines of attribute-value encoding.
+
+Every call runs inside the turn's time budget (skill/budget.py): the store hands the client
+`timeout=` the seconds left, and the client fits its attempts, their socket timeouts and the
+back-off between them into that, so a slow or throttled table still lets us answer well
+inside Alexa's 8 seconds.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from skill import budget
 from skill.store import (
     DELETED_ATTRIBUTE,
     KEY_ATTRIBUTE,
@@ -23,13 +30,19 @@ from skill.store import (
     StoreError,
 )
 
-# Worst case per call: 2 attempts x (0.5 s connect + 1 s read) plus a short backoff,
-# well under Lambda's timeout and Alexa's 8 s.
-CLIENT_SETTINGS = {
-    "connect_timeout": 0.5,
-    "read_timeout": 1.0,
-    "retries": {"max_attempts": 2, "mode": "standard"},
-}
+# botocore fixes connect and read timeouts per client (its Config), not per call, so we keep
+# one client per step of this ladder and give each attempt the longest step that fits in the
+# time left. DynamoDB answers in milliseconds: an attempt that takes a second is lost and
+# worth retrying rather than waiting on.
+ATTEMPT_TIMEOUTS = (1.0, 0.5, 0.25, budget.MIN_CALL_SECONDS)
+CONNECT_TIMEOUT = 0.5
+MAX_ATTEMPTS = 3
+# Worth another attempt: throttling and DynamoDB's own faults. Connection failures and
+# timeouts (BotoCoreError) are retried too; a condition or validation error is final.
+RETRYABLE_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable",
+})
 
 
 def encode(value: Any) -> dict[str, Any]:
@@ -64,6 +77,50 @@ def decode(attribute: dict[str, Any]) -> Any:
     return value  # S, BOOL
 
 
+def _retryable(error: Exception) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error.response.get("Error", {}).get("Code") in RETRYABLE_CODES or status >= 500
+    return isinstance(error, BotoCoreError)
+
+
+def attempt_timeout(remaining: float) -> float | None:
+    """The longest ladder step that fits in `remaining` seconds, or None when none does."""
+    return next((step for step in ATTEMPT_TIMEOUTS if step <= remaining), None)
+
+
+class BotocoreCalls:
+    """botocore clients behind the call shape the store uses: `get_item(timeout=..., **params)`.
+
+    botocore's own retries are off in the clients we build: its back-off (up to seconds) does
+    not know the turn's budget. An injected client (tests, benchmarks) keeps its own timeouts;
+    the budget still bounds its attempts.
+    """
+
+    def __init__(self, client_for: Callable[[float], Any]) -> None:
+        self._client_for = client_for
+
+    def get_item(self, *, timeout: float, **params: Any) -> Any:
+        return self._call("get_item", timeout, params)
+
+    def put_item(self, *, timeout: float, **params: Any) -> Any:
+        return self._call("put_item", timeout, params)
+
+    def delete_item(self, *, timeout: float, **params: Any) -> Any:
+        return self._call("delete_item", timeout, params)
+
+    def _call(self, operation: str, timeout: float, params: dict[str, Any]) -> Any:
+        def attempt(remaining: float) -> Any:
+            # The store starts no call with less than the last step left, nor does a retry.
+            step = attempt_timeout(remaining) or ATTEMPT_TIMEOUTS[-1]
+            return getattr(self._client_for(step), operation)(**params)
+
+        return budget.retry_within(timeout, attempt, _retryable, MAX_ATTEMPTS,
+                                   min_attempt_seconds=ATTEMPT_TIMEOUTS[-1])
+
+
 class DynamoDbStore(ProgressStore):
     def __init__(
         self, table: str, endpoint_url: str | None = None, region: str | None = None,
@@ -73,32 +130,50 @@ class DynamoDbStore(ProgressStore):
         self.endpoint_url = endpoint_url
         self.region = region
         self._client = client
+        self._session: Any = None
+        self._clients: dict[float, Any] = {}
+        self._lock = threading.Lock()  # a threaded web server may build clients at once
+        self.calls: Any = BotocoreCalls(self._client_for)
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from botocore.config import Config
-            from botocore.session import get_session
+    def _client_for(self, timeout: float) -> Any:
+        """The injected client, or ours whose connect/read timeouts fit `timeout`."""
+        if self._client is not None:
+            return self._client
+        with self._lock:
+            if timeout not in self._clients:
+                from botocore.config import Config
+                from botocore.session import get_session
 
-            self._client = get_session().create_client(
-                "dynamodb",
-                endpoint_url=self.endpoint_url,
-                region_name=self.region or "us-east-1",
-                config=Config(**CLIENT_SETTINGS),
-            )
-        return self._client
+                # One session for all: it keeps the parsed service model, so a further
+                # client (a timeout step first needed mid-turn) costs ~10 ms, not ~400 ms.
+                self._session = self._session or get_session()
+                self._clients[timeout] = self._session.create_client(
+                    "dynamodb",
+                    endpoint_url=self.endpoint_url,
+                    region_name=self.region or "us-east-1",
+                    config=Config(connect_timeout=min(CONNECT_TIMEOUT, timeout),
+                                  read_timeout=timeout, retries={"total_max_attempts": 1}),
+                )
+            return self._clients[timeout]
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        """Every AWS failure becomes a StoreError; the caller keeps the session going."""
+        """One call within the turn's budget. Every AWS failure becomes a StoreError, and the
+        caller keeps the session going; a timeout is noted, so the turn skips optional calls."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        deadline = budget.current()
+        remaining = deadline.remaining()
+        if remaining < budget.MIN_CALL_SECONDS:
+            raise StoreError(f"dynamodb {operation} skipped: the turn's time budget is spent")
         try:
-            return getattr(self.client, operation)(TableName=self.table, **kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return getattr(self.calls, operation)(
+                TableName=self.table, timeout=remaining, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            if budget.is_timeout(error):
+                deadline.record_timeout()
+            if isinstance(error, ClientError) and error.response.get("Error", {}).get(
+                    "Code") == "ConditionalCheckFailedException":
                 raise
-            raise StoreError(f"dynamodb {operation} failed: {error}") from error
-        except BotoCoreError as error:
             raise StoreError(f"dynamodb {operation} failed: {error}") from error
 
     def _key(self, user_id: str) -> dict[str, Any]:

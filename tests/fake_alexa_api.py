@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 TIME_ZONE_PATH = "/v2/devices/{device}/settings/System.timeZone"
+HANG_LIMIT_S = 30.0
 REMINDERS_PATH = "/v1/alerts/reminders"
 
 
@@ -44,6 +45,8 @@ class FakeAlexaApi:
     requests: list[Recorded] = field(default_factory=list)
     reminders: dict[str, Any] = field(default_factory=dict)
     fail_with: int | None = None  # answer every reminders call with this status
+    hang: bool = False  # answer nothing (settings and reminders) until the fixture ends
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reminder_calls(self) -> list[Recorded]:
         return [call for call in self.requests if call.path.startswith(REMINDERS_PATH)]
@@ -99,6 +102,10 @@ def _handler(api: FakeAlexaApi) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
             api.requests.append(Recorded(self.command, self.path, dict(self.headers), body))
+            if api.hang:
+                # Bounded: the fixture releases every hung request when the test ends.
+                api.released.wait(HANG_LIMIT_S)
+                return
             status, answer = api.answer(self.command, self.path, body)
             payload = json.dumps(answer).encode()
             self.send_response(status)
@@ -133,5 +140,6 @@ def alexa_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeA
     try:
         yield api
     finally:
+        api.released.set()
         server.shutdown()
         server.server_close()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from xml.etree import ElementTree
 
 import pytest
+from ask_sdk_core.attributes_manager import AttributesManager
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope, Session
+from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
 
+from skill.handlers import KeepResponseUnderLimit
 from skill.speech import (
     MAX_RESPONSE_BYTES,
     Pause,
@@ -48,3 +56,65 @@ def test_response_over_24_kb_is_refused():
 
 def test_text_form_shows_pauses():
     assert to_text((Say("Hold."), Pause(10), Say("Relax."))) == "Hold. [10s] Relax."
+
+
+# The 24 KB limit at runtime: optional parts go before an oversize response is ever sent.
+
+def _turn(response: Response, session_attributes: dict | None = None) -> HandlerInput:
+    envelope = RequestEnvelope(session=Session(new=False, session_id="s",
+                                               attributes=session_attributes or {}))
+    return HandlerInput(request_envelope=envelope, attributes_manager=AttributesManager(
+        request_envelope=envelope))
+
+
+def _response(screen_bytes: int, card_bytes: int) -> Response:
+    return Response(
+        output_speech=SsmlOutputSpeech(ssml="<speak>Rest.</speak>"),
+        card=SimpleCard(title="Toe walking", content="x" * card_bytes),
+        directives=[
+            RenderDocumentDirective(token="t", document={"filler": "x" * screen_bytes}),
+            {"type": "Alexa.Presentation.APLA.RenderDocument", "document": {}},
+        ],
+    )
+
+
+def _types(response: Response) -> list[str]:
+    return [d["type"] if isinstance(d, dict) else d.object_type for d in response.directives or []]
+
+
+def _sent_bytes(response: Response, handler_input: HandlerInput) -> int:
+    envelope = ResponseEnvelope(response=response, version="1.0", session_attributes=(
+        handler_input.attributes_manager.session_attributes), user_agent="ua")
+    return len(json.dumps(DefaultSerializer().serialize(envelope)))
+
+
+def test_a_response_just_under_the_limit_is_sent_whole():
+    small = _response(screen_bytes=0, card_bytes=2_000)
+    filler = MAX_RESPONSE_BYTES - _sent_bytes(small, _turn(small)) - 200  # room for the agent
+    response = _response(screen_bytes=filler, card_bytes=2_000)
+    KeepResponseUnderLimit().process(_turn(response), response)
+    assert response.card is not None
+    assert _types(response) == ["Alexa.Presentation.APL.RenderDocument",
+                                "Alexa.Presentation.APLA.RenderDocument"]
+
+
+def test_an_oversize_response_loses_its_screen_first(caplog):
+    response = _response(screen_bytes=MAX_RESPONSE_BYTES, card_bytes=2_000)
+    KeepResponseUnderLimit().process(_turn(response), response)
+    assert _types(response) == ["Alexa.Presentation.APLA.RenderDocument"], "the sound stays"
+    assert response.card is not None and response.output_speech is not None
+    assert "without its screen" in caplog.text
+
+
+def test_then_its_card():
+    response = _response(screen_bytes=MAX_RESPONSE_BYTES, card_bytes=MAX_RESPONSE_BYTES)
+    KeepResponseUnderLimit().process(_turn(response), response)
+    assert response.card is None
+    assert response.output_speech.ssml == "<speak>Rest.</speak>"
+
+
+def test_a_response_too_big_without_them_is_refused():
+    response = _response(screen_bytes=0, card_bytes=0)
+    handler_input = _turn(response, {"filler": "x" * MAX_RESPONSE_BYTES})
+    with pytest.raises(SpeechLimitError):
+        KeepResponseUnderLimit().process(handler_input, response)
