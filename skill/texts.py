@@ -7,13 +7,15 @@ locale is a handful of lines; an unknown locale falls back to en-US rather than 
 from __future__ import annotations
 
 import string
+from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from skill.routine import load_routine
 from skill.yamlfile import ContentError, load_yaml
 
 STRINGS_DIR = Path(__file__).parent / "content" / "strings"
@@ -28,6 +30,10 @@ class Texts:
     locale: str
     lines: Mapping[str, str]
     numbers: tuple[str, ...]
+    # Facts of the routine as written that general prompts mention ("5 exercises", what to
+    # have ready), filled in unless the caller passes its own, so no prompt hard-codes what
+    # the content may change.
+    facts: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def line(self, key: str, **fields: Any) -> str:
         """One prompt with its {fields} filled in; a missing key is a content bug."""
@@ -35,7 +41,13 @@ class Texts:
             template = self.lines[key]
         except KeyError:
             raise ContentError(f"{self.locale}: no prompt '{key}' in {STRINGS_DIR}") from None
-        return template.format(**fields)
+        return template.format_map(ChainMap(fields, self.facts))
+
+    def plural(self, key: str, count: int, **fields: Any) -> str:
+        """The prompt for `count` things: `key_one` when there is one and the file has it
+        ("once", "one day"), else `key`, so no sentence says "1 times"."""
+        chosen = f"{key}_one" if count == 1 and f"{key}_one" in self.lines else key
+        return self.line(chosen, **fields)
 
     def number(self, value: int) -> str:
         """A count as a word ("three"), so the console reads like the speech."""
@@ -95,8 +107,20 @@ def _load_texts(locale: str) -> Texts:
             raise ContentError(f"{override_path}: prompt '{key}' is not in the base {BASE}.yaml")
         _check_fields(locale, key, template, lines[key])
         lines[key] = template
-    return Texts(
+    texts = Texts(
         locale=locale,
         lines=MappingProxyType(lines),
         numbers=tuple(overrides.get("numbers", base["numbers"])),
     )
+    return replace(texts, facts=MappingProxyType(_routine_facts(texts)))
+
+
+def _routine_facts(texts: Texts) -> dict[str, Any]:
+    """{exercise_count}, {exercise_count_word} and {equipment_all}, from the routine."""
+    routine = load_routine()
+    count = len(routine.exercises)
+    return {
+        "exercise_count": count,
+        "exercise_count_word": texts.number(count),
+        "equipment_all": texts.join(list(routine.equipment_needed())),
+    }
