@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, TextIO
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -177,7 +177,12 @@ class Snapshot:
     exercise: str | None
     step: int | None
     done: frozenset[str]
-    history: tuple[str, ...]
+    completions: tuple[Any, ...]  # the stored completion ids: a new one is a finished routine
+
+
+# Only what the phase and the funnel need: reading the whole record (history dates, times)
+# would double telemetry's cost per turn for nothing it reports.
+_SNAPSHOT_FIELDS = ("position", "done", "briefed", "paused", "finished", "question")
 
 
 @cache
@@ -186,17 +191,20 @@ def _exercise_ids() -> tuple[str, ...]:
 
 
 def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
-    progress = progress_from_dict((attributes or {}).get(SESSION_PROGRESS_KEY))
+    raw = (attributes or {}).get(SESSION_PROGRESS_KEY)
+    raw = raw if isinstance(raw, dict) else {}
+    progress = progress_from_dict({key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
     position = progress.position
     exercise = None
     if position is not None:
         exercise = position.exercise if position.exercise in _exercise_ids() else OTHER
+    completions = raw.get("history_ids")
     return Snapshot(
         phase=phase_of(progress),
         exercise=exercise,
         step=position.step if position is not None else None,
         done=frozenset(progress.done),
-        history=progress.history,
+        completions=tuple(completions) if isinstance(completions, list) else (),
     )
 
 
@@ -220,6 +228,7 @@ class TurnRecord:
     error: str | None
     user: str | None
 
+    @cached_property
     def funnel(self) -> tuple[list[Sample], dict[str, Any]]:
         """The turn's funnel milestones as samples, plus EMF properties (the drop-off step:
         a property, not a dimension, so it is searchable without a metric per step)."""
@@ -236,7 +245,7 @@ class TurnRecord:
                 samples.append(Sample(Metric.EXERCISES_STARTED, (1,),
                                       {Dim.EXERCISE: after.exercise}))
         completed = (after.phase in (Phase.FINISHED, Phase.OFFERED)
-                     and before.phase in ACTIVE_PHASES and after.history != before.history)
+                     and before.phase in ACTIVE_PHASES and after.completions != before.completions)
         if completed:
             samples.append(Sample(Metric.ROUTINES_COMPLETED, (1,), {Dim.KIND: self._kind()}))
         where = {Dim.EXERCISE: (before.exercise if before.phase in ACTIVE_PHASES else None)
@@ -260,7 +269,8 @@ class TurnRecord:
 
     def samples(self) -> tuple[list[Sample], dict[str, Any]]:
         """Every metric of the turn: the funnel, then timing and faults."""
-        samples, properties = self.funnel()
+        funnel, properties = self.funnel
+        samples = list(funnel)
         by_type = {Dim.REQUEST_TYPE: self.request_type}
         samples += [
             Sample(Metric.TURNS, (1,), by_type),
@@ -278,7 +288,7 @@ class TurnRecord:
 
     def log_fields(self) -> dict[str, Any]:
         """The log line's fields (the runtime adds timestamp, level, message and logger)."""
-        funnel, _ = self.funnel()
+        funnel, _ = self.funnel
         return {
             "request_type": self.request_type,
             "intent": self.intent,
@@ -394,7 +404,8 @@ class Observer:
     def report(self, record: TurnRecord) -> None:
         """One log line, then the turn to every sink."""
         level = logging.INFO if record.outcome is Outcome.ANSWERED else logging.WARNING
-        log.log(level, "turn", extra=record.log_fields())
+        if log.isEnabledFor(level):
+            log.log(level, "turn", extra=record.log_fields())
         for sink in self.sinks:
             sink.record(record)
 

@@ -823,3 +823,16 @@ def test_dashboard_funnel_runs_from_launch_through_each_exercise_to_completed(
                 if widget["properties"].get("title") == "Where people stop"]
     dropped = [dims["Exercise"] for _, name, dims in _widget_metrics(stops) if name == "DropOffs"]
     assert dropped == exercises
+
+
+def test_dashboard_splits_cover_every_phase_and_locale(template: dict[str, Any]) -> None:
+    """The per-phase and per-locale rows name values the code really publishes, all of them."""
+    from skill.conversation.phases import Phase
+    from skill.texts import available_locales
+
+    rows = [row for widget in _dashboard(template)["widgets"] for row in _widget_metrics(widget)]
+    phases = {dims["Phase"] for _, name, dims in rows if name == "Fallbacks" and "Phase" in dims}
+    assert phases == {phase.value for phase in Phase}
+    for metric in ("SessionsStarted", "RoutinesStarted"):
+        locales = {dims["Locale"] for _, name, dims in rows if name == metric and "Locale" in dims}
+        assert locales == set(available_locales()), metric
