@@ -44,10 +44,11 @@ T = TypeVar("T")
 class Deadline:
     """The end of one turn's budget, and whether a call in this turn has timed out."""
 
-    __slots__ = ("_clock", "ends_at", "timed_out")
+    __slots__ = ("_clock", "ends_at", "seconds", "timed_out")
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
+        self.seconds = seconds  # the whole budget, for telemetry's "over budget"
         self.ends_at = clock() + seconds
         self.timed_out = False
 
