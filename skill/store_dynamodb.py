@@ -134,6 +134,13 @@ class DynamoDbStore(ProgressStore):
         self._clients: dict[float, Any] = {}
         self._lock = threading.Lock()  # a threaded web server may build clients at once
         self.calls: Any = BotocoreCalls(self._client_for)
+        if client is None:
+            # Credentials in the environment, as on Lambda: our own small client, so the
+            # cold start never imports botocore (skill/dynamo_http.py says why). Profiles,
+            # SSO, instance roles and SnapStart's container credentials stay with botocore.
+            from skill.dynamo_http import client_from_environment
+
+            self.calls = client_from_environment(endpoint_url, region) or self.calls
 
     def _client_for(self, timeout: float) -> Any:
         """The injected client, or ours whose connect/read timeouts fit `timeout`."""
@@ -159,8 +166,6 @@ class DynamoDbStore(ProgressStore):
     def _call(self, operation: str, **kwargs: Any) -> Any:
         """One call within the turn's budget. Every AWS failure becomes a StoreError, and the
         caller keeps the session going; a timeout is noted, so the turn skips optional calls."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         deadline = budget.current()
         remaining = deadline.remaining()
         if remaining < budget.MIN_CALL_SECONDS:
@@ -168,7 +173,17 @@ class DynamoDbStore(ProgressStore):
         try:
             return getattr(self.calls, operation)(
                 TableName=self.table, timeout=remaining, **kwargs)
-        except (ClientError, BotoCoreError) as error:
+        except StoreError as error:
+            # skill/dynamo_http.py's failures are StoreErrors already (a refused condition
+            # too, which put() tells apart); botocore is not imported for them.
+            if budget.is_timeout(error):
+                deadline.record_timeout()
+            raise
+        except Exception as error:
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            if not isinstance(error, ClientError | BotoCoreError):
+                raise
             if budget.is_timeout(error):
                 deadline.record_timeout()
             if isinstance(error, ClientError) and error.response.get("Error", {}).get(

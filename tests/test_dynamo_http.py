@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -40,7 +41,7 @@ from skill.dynamo_http import (
 )
 from skill.store import StoreError
 from tests.dynalite_server import dynamodb_client
-from tests.storage import template_table
+from tests.storage import stored_item, template_table
 
 HEADERS = {
     "Content-Type": "application/x-amz-json-1.0",
@@ -448,3 +449,45 @@ def test_the_client_module_does_not_import_botocore():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+# A Lambda cold start in a fresh interpreter: import the handler, answer a launch, start the
+# routine and stop (a read and writes), then list the AWS SDK modules that were loaded.
+_LAMBDA_COLD_START = r"""
+import json, sys
+from skill.lambda_function import handler
+from skill.envelopes import Device
+
+device = Device(user_id=sys.argv[1], api_endpoint="http://127.0.0.1:9")
+spoken = []
+for envelope in (device.launch(), device.intent("StartRoutineIntent"),
+                 device.intent("AMAZON.StopIntent")):
+    response = handler(envelope, None)
+    device.receive(response)
+    spoken.append(response["response"]["outputSpeech"]["ssml"])
+sdk = sorted(name for name in sys.modules if name.split(".")[0] in ("botocore", "boto3"))
+print(json.dumps({"sdk": sdk, "spoken": spoken}))
+"""
+
+
+def test_lambda_hot_path_never_imports_botocore(dynalite_table):
+    endpoint, table = dynalite_table
+    user = "amzn1.ask.account.HOT-PATH"
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("AWS_") and key.lower() not in ("http_proxy", "https_proxy")}
+    env.update({
+        "PROGRESS_TABLE": table, "DYNAMODB_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "ASIATEST", "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "token", "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1", "ALEXA_API_CALLS": "0",
+    })
+    done = subprocess.run([sys.executable, "-c", _LAMBDA_COLD_START, user], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["sdk"] == [], f"the Lambda path imported {report['sdk']}"
+    assert not [text for text in report["spoken"] if "went wrong" in text or "can't reach" in text]
+    item = stored_item(dynamodb_client(endpoint), table, user)
+    assert item is not None, "the turns wrote progress through our client"
+

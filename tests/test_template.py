@@ -57,6 +57,14 @@ LAMBDA_PROVIDED_ENV = {
     "AWS_EXECUTION_ENV",
     "LAMBDA_TASK_ROOT",
     "_X_AMZN_TRACE_ID",
+    # The execution role's credentials (skill/dynamo_http.py signs with them), and the AWS
+    # SDKs' own endpoint switches, which that module reads only to leave such endpoints to
+    # botocore: standard SDK settings, not ours to set.
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
 }
 # What the Lambda Python runtime provides, so the artefact must not ship it.
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath"}
