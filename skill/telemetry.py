@@ -31,6 +31,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
+from skill import budget
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.values import EventKind
 from skill.handlers import INTENT_EVENTS
@@ -42,9 +43,6 @@ from skill.texts import available_locales
 
 log = logging.getLogger("skill.telemetry")
 
-# [hardening]'s time budget for all outside calls of one turn: past it, a turn counts as over
-# budget even if it answered, because Alexa's 8 s leave no room for a second slow call.
-TURN_BUDGET_SECONDS = 3.0
 # Where the session attributes carry the user's progress (skill.handlers writes it there).
 SESSION_PROGRESS_KEY = "progress"
 REQUEST_TYPES = frozenset({
@@ -66,7 +64,8 @@ ACTIVE_PHASES = frozenset({Phase.EXERCISING, Phase.PAUSED})
 class Outcome(StrEnum):
     ANSWERED = "answered"
     POLITE_ERROR = "polite_error"  # something failed; the user heard our calm error line
-    BUDGET_EXCEEDED = "budget_exceeded"  # answered, but outside calls took over the budget
+    BUDGET_EXCEEDED = "budget_exceeded"  # answered, but the turn's budget ran out or a call
+    # timed out, so optional calls (time zone, reminders) were skipped (skill/budget.py)
     FAILED = "failed"  # the skill raised: Lambda reports an error, Alexa says its own line
 
 
@@ -92,10 +91,7 @@ class Turn:
     store_calls: list[Call] = field(default_factory=list)
     api_calls: list[Call] = field(default_factory=list)
     error: str | None = None
-
-    @property
-    def outside_seconds(self) -> float:
-        return sum(call.ms for call in (*self.store_calls, *self.api_calls)) / 1000
+    over_budget: bool = False
 
 
 _current: ContextVar[Turn | None] = ContextVar("foot_routine_turn", default=None)
@@ -114,6 +110,9 @@ def _timed(calls: Callable[[Turn], list[Call]], op: str) -> Iterator[None]:
         ok = True
     finally:
         calls(turn).append(Call(op, (turn.clock() - start) * 1000, ok))
+        deadline = budget.current()
+        # Seen right after each call: the turn's budget ends with `skill.invoke`.
+        turn.over_budget = turn.over_budget or deadline.timed_out or deadline.remaining() <= 0
 
 
 class ObservedStore(AbstractPersistenceAdapter):
@@ -343,7 +342,7 @@ def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn
     intent = _intent_name(envelope)
     body = response.response if response is not None else None
     ends = request_type == "SessionEndedRequest" or bool(body and body.should_end_session)
-    over_budget = turn.outside_seconds > TURN_BUDGET_SECONDS
+    over_budget = turn.over_budget
     if failed:
         outcome = Outcome.FAILED
     elif turn.error:

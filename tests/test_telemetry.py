@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import lambda_function
+from skill import budget, lambda_function
 from skill.app import build_skill
 from skill.conversation.phases import Phase
 from skill.conversation.values import EventKind
@@ -394,7 +394,7 @@ def test_an_unexpected_failure_is_a_polite_error(use_store, captured) -> None:
 
 
 class Ticker:
-    """A clock the test moves: the store call below "takes" 3.5 s without any waiting."""
+    """A clock the test moves: the store call below "takes" 1.5 s without any waiting."""
 
     def __init__(self) -> None:
         self.now = 100.0
@@ -403,23 +403,46 @@ class Ticker:
         return self.now
 
 
-def test_outside_calls_over_the_budget_are_a_budget_overrun(use_store, captured, monkeypatch):
+def test_durations_are_measured_on_the_observer_clock(use_store, captured, monkeypatch):
     ticker = Ticker()
     monkeypatch.setattr(observer, "clock", ticker)
 
     class SlowStore(MemoryStore):
         def fetch(self, user_id: str) -> Found | None:
-            ticker.now += 3.5
+            ticker.now += 1.5
             return super().fetch(user_id)
 
     use_store(SlowStore())
     Conversation(lambda_function.handler).launch()
     (line,) = captured.lines()
+    assert line["store_calls"] == [{"op": "read", "ms": 1500.0, "ok": True}]
+    assert line["duration_ms"] == 1500.0 and line["outcome"] == "answered"
+    assert captured.total(Metric.TURN_DURATION) == 1500.0
+    assert captured.total(Metric.STORE_LATENCY) == 1500.0
+
+
+def test_a_turn_whose_budget_is_spent_is_a_budget_overrun(clock, captured, monkeypatch):
+    monkeypatch.setattr(lambda_function, "_skill",
+                        build_skill(MemoryStore(), clock, turn_budget_seconds=0.0))
+    heard = Conversation(lambda_function.handler).launch()
+    assert heard.text
+    (line,) = captured.lines()
     assert line["outcome"] == "budget_exceeded" and line["level"] == "WARNING"
-    assert line["store_calls"] == [{"op": "read", "ms": 3500.0, "ok": True}]
-    assert line["duration_ms"] == 3500.0
     assert captured.total(Metric.BUDGET_OVERRUNS) == 1
-    assert captured.total(Metric.TURN_DURATION) == 3500.0
+
+
+def test_a_call_that_timed_out_is_a_budget_overrun(use_store, captured) -> None:
+    class HangingStore(MemoryStore):
+        def fetch(self, user_id: str) -> Found | None:
+            budget.current().record_timeout()  # what the DynamoDB store does on a timeout
+            raise StoreError("read timed out")
+
+    use_store(HangingStore())
+    Conversation(lambda_function.handler).launch()
+    (line,) = captured.lines()
+    assert line["outcome"] == "budget_exceeded"
+    assert captured.total(Metric.BUDGET_OVERRUNS) == 1 and captured.total(Metric.STORE_FAULTS) == 1
+    assert captured.total(Metric.POLITE_ERRORS) == 0
 
 
 def test_a_skill_that_raises_is_logged_as_failed_and_the_error_goes_on(captured) -> None:
