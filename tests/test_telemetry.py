@@ -42,6 +42,7 @@ from skill.telemetry import (
     JsonLineFormatter,
     Outcome,
     emit_emf_on_lambda,
+    funnel_printed,
     log_turns_as_json_lines,
     observer,
     summary,
@@ -607,6 +608,25 @@ def test_the_console_prints_the_funnel_with_metrics(tmp_path, monkeypatch, capsy
     for row in ("sessions started", "routines started", "toe presses", "pain stops"):
         assert re.search(rf"^ +{row} +1\b", funnel, re.MULTILINE), row
     assert "(toe presses: 1)" in funnel and re.search(r"^ +drop-offs +0$", funnel, re.MULTILINE)
+
+
+def test_serve_metrics_print_the_funnel_as_each_session_ends(tmp_path, monkeypatch) -> None:
+    from skill.web import create_app
+
+    monkeypatch.delenv("PROGRESS_TABLE", raising=False)
+    client = create_app({"ALEXA_VERIFY_SIGNATURE": "false", "ALEXA_VERIFY_TIMESTAMP": "false",
+                         "ALEXA_API_CALLS": "0",
+                         "FOOT_ROUTINE_DB": str(tmp_path / "p.sqlite3")}).test_client()
+    out, device = io.StringIO(), Device()
+    with funnel_printed(out, each_session=True):
+        device.receive(client.post("/", json=device.launch()).get_json())
+        device.receive(client.post("/", json=device.intent("AMAZON.YesIntent")).get_json())
+        assert "Funnel" not in out.getvalue()  # the session is still open
+        device.receive(client.post("/", json=device.intent("AMAZON.StopIntent")).get_json())
+        assert out.getvalue().count("Funnel") == 1
+    printed = out.getvalue()
+    assert printed.count("Funnel") == 2  # and once more when the server stops
+    assert re.search(r"^ +drop-offs +1 \(toe presses step 1: 1\)$", printed, re.MULTILINE)
 
 
 def test_tally_splits_by_dimension_and_calls_back_at_session_end() -> None:
