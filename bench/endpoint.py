@@ -47,6 +47,7 @@ from bench.report import Row, Target
 from bench.spawn import REPO_ROOT, child
 from bench.stats import alternating, summary
 from skill.app import build_skill
+from skill.settings import Settings
 from skill.store import MemoryStore
 from skill.web import build_verifier
 from tests.alexa_test_ca import iso, pki, signed_headers
@@ -113,7 +114,8 @@ def verify_ms(corpus: list[Request], mode: str) -> float:
     from the server): what verification itself adds to a request. The headers are the
     WSGI-environ view Flask hands the verifier, since reading them is part of the cost."""
     logging.getLogger("skill.web").setLevel(logging.ERROR)  # --dev's warnings, once is enough
-    verifier = build_verifier(verifier_config(mode, pki().root_pem, pki().chain_pem))
+    verifier = build_verifier(
+        Settings.from_mapping(verifier_config(mode, pki().root_pem, pki().chain_pem)))
     times = []
     for body, headers in corpus:
         environ = EnvironBuilder(method="POST", path="/", headers=headers, data=body)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+import json
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -24,7 +23,8 @@ from skill.handlers import (
     utc_now,
 )
 from skill.serializer import FastSerializer
-from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore
+from skill.settings import Settings
+from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore, observer
 
 
 class BudgetedSkill(CustomSkill):
@@ -70,17 +70,24 @@ def build_skill(
     return skill
 
 
-def skill_from_config(config: Mapping[str, str] | None = None) -> CustomSkill:
-    """The skill as Lambda and the web endpoint run it, configured from the environment.
+def skill_from_settings(settings: Settings) -> CustomSkill:
+    """The skill as Lambda, the web endpoint and the console run it.
 
-    `ALEXA_API_CALLS=0` keeps it off Alexa's APIs (time zone, reminders), for clients such
-    as the local console whose requests carry no real API token. `TURN_BUDGET_SECONDS`
-    sets the time budget of a turn's outside calls.
+    `alexa_api_calls=False` keeps it off Alexa's APIs (time zone, reminders): no API client
+    is built at all, for clients such as the local console whose requests carry no real
+    API token.
     """
     from skill.api_client import TimedApiClient
-    from skill.config import make_store, turn_budget_seconds
+    from skill.config import make_store
 
-    config = os.environ if config is None else config
-    calls_allowed = config.get("ALEXA_API_CALLS", "1").strip().lower() not in ("0", "false")
-    return build_skill(make_store(config), api_client=TimedApiClient() if calls_allowed else None,
-                       turn_budget_seconds=turn_budget_seconds(config))
+    return build_skill(make_store(settings),
+                       api_client=TimedApiClient() if settings.alexa_api_calls else None,
+                       turn_budget_seconds=settings.turn_budget_seconds)
+
+
+def answer_event(skill: CustomSkill, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One Alexa request envelope answered, as plain JSON dicts: Lambda's path, which the
+    console takes too so that what a developer tries is what Alexa gets."""
+    envelope = skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
+    response = observer.invoke(skill, envelope, context)
+    return skill.serializer.serialize(response)

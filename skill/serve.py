@@ -21,14 +21,8 @@ from typing import Any, TextIO
 import waitress
 
 from skill import logs
-from skill.web import (
-    VERIFIER_EXTENSION,
-    checks_in_force,
-    create_app,
-    max_body_bytes,
-    positive_int,
-    setting,
-)
+from skill.settings import Settings
+from skill.web import VERIFIER_EXTENSION, checks_in_force, create_app
 
 # Local clients (virtual-alexa, curl) carry no real API token: stay off Alexa's APIs too.
 DEV_OVERRIDES = {
@@ -36,8 +30,6 @@ DEV_OVERRIDES = {
     "ALEXA_VERIFY_TIMESTAMP": "false",
     "ALEXA_API_CALLS": "0",
 }
-DEFAULT_CHANNEL_TIMEOUT_S = 10
-DEFAULT_CONNECTION_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -49,16 +41,12 @@ class ServerLimits:
     connection_limit: int
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ServerLimits:
-        """SERVE_MAX_BODY_BYTES, SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT (config or env)."""
+    def from_settings(cls, settings: Settings) -> ServerLimits:
+        """SERVE_MAX_BODY_BYTES, SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT."""
         return cls(
-            max_body_bytes=max_body_bytes(config),
-            channel_timeout_s=positive_int(
-                config, "SERVE_CHANNEL_TIMEOUT", DEFAULT_CHANNEL_TIMEOUT_S
-            ),
-            connection_limit=positive_int(
-                config, "SERVE_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT
-            ),
+            max_body_bytes=settings.serve_max_body_bytes,
+            channel_timeout_s=settings.serve_channel_timeout,
+            connection_limit=settings.serve_connection_limit,
         )
 
     def waitress_options(self) -> dict[str, Any]:
@@ -108,7 +96,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 5000,
     dev: bool = False,
-    config: dict[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
     threads: int = 4,
     out: TextIO = sys.stdout,
 ) -> None:
@@ -116,7 +104,9 @@ def serve(
 
     `dev=True` switches off signature and timestamp checks so local tools can post unsigned
     requests; because that makes the endpoint forgeable, it refuses any non-loopback host.
-    A bad setting ends the process with one line naming it.
+    `config` holds variables by name, each winning over the environment's; the settings are
+    read once here and handed to the app. A bad setting ends the process with one line
+    naming it.
     """
     config = dict(config or {})
     if dev:
@@ -127,13 +117,14 @@ def serve(
             )
         config.update(DEV_OVERRIDES)
     try:
-        logs.configure(setting(config, "LOG_LEVEL"), setting(config, "LOG_LEVEL_LIBRARIES"))
-        limits = ServerLimits.from_config(config)
-        app = create_app(config)
+        settings = Settings.from_environment(config)
+        logs.configure(settings)
+        limits = ServerLimits.from_settings(settings)
+        app = create_app(settings)
         server = waitress.create_server(
             app, host=host, port=port, threads=threads, **limits.waitress_options()
         )
-    except (ValueError, TypeError, OSError) as exc:  # a setting, a roots file, a taken port
+    except (ValueError, OSError) as exc:  # a setting, a roots file, a taken port
         raise SystemExit(f"foot-routine serve: {exc}") from exc
     addresses = getattr(server, "effective_listen", None) or [
         (server.effective_host, server.effective_port)

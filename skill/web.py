@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
@@ -24,23 +23,14 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from skill.serializer import FastSerializer
+from skill.settings import Settings
 from skill.telemetry import log_turns_as_json_lines, observer
 from skill.verify import RequestVerifier, VerificationError
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 128 * 1024  # Alexa's requests are a few KB; the default for SERVE_MAX_BODY_BYTES
-BODY_LIMIT_KEY = "SERVE_MAX_BODY_BYTES"
 VERIFIER_EXTENSION = "foot_routine_verifier"
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
-DISABLING_VALUES = {"0", "false"}
-VERIFIER_KEYS = (
-    "ALEXA_SKILL_ID",
-    "ALEXA_VERIFY_SIGNATURE",
-    "ALEXA_VERIFY_TIMESTAMP",
-    "ALEXA_TRUST_ROOTS",
-    "ALEXA_CERT_FETCHER",
-)
 
 
 class BadRequest(Exception):
@@ -60,70 +50,28 @@ class LazySkill:
     report it.
     """
 
-    def __init__(self, store_config: Mapping[str, str]) -> None:
-        self._store_config = dict(store_config)
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._skill: CustomSkill | None = None
         self._lock = threading.Lock()
 
     def get(self) -> CustomSkill:
         with self._lock:
             if self._skill is None:
-                from skill.app import skill_from_config  # deferred: the skill loads on first use
+                from skill.app import skill_from_settings  # deferred: loads on first use
 
-                self._skill = skill_from_config(self._store_config)
+                self._skill = skill_from_settings(self._settings)
             return self._skill
 
 
-def setting(config: Mapping[str, Any], key: str) -> Any:
-    """Explicit config wins over the environment variable of the same name."""
-    return config[key] if key in config else os.environ.get(key)
-
-
-def positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
-    """A whole-number setting of at least 1; anything else is a configuration error.
-
-    Why strict: these are limits that protect the server, and silently falling back to a
-    default on a typo would hide that the operator's limit is not in force.
-    """
-    value = setting(config, key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1 or isinstance(value, bool | float):
-        raise ValueError(f"{key} must be a whole number of at least 1, not {value!r}")
-    return number
-
-
-def max_body_bytes(config: Mapping[str, Any]) -> int:
-    """The one body limit, enforced by waitress before buffering and by Flask behind it."""
-    return positive_int(config, BODY_LIMIT_KEY, MAX_BODY_BYTES)
-
-
-def _enabled(value: Any) -> bool:
-    """Verification stays on unless explicitly turned off, so a typo can never disable it."""
-    if isinstance(value, bool):
-        return value
-    return value is None or str(value).strip().lower() not in DISABLING_VALUES
-
-
-def _fetcher(value: Any) -> Callable[[str], bytes] | None:
-    if value is not None and not callable(value):
-        raise TypeError("ALEXA_CERT_FETCHER must be a callable url -> PEM bytes")
-    return value
-
-
-def build_verifier(config: Mapping[str, Any]) -> RequestVerifier:
-    """A verifier from config/environment, warning loudly about every check that is off."""
-    settings = {key: setting(config, key) for key in VERIFIER_KEYS}
+def build_verifier(settings: Settings) -> RequestVerifier:
+    """A verifier from the settings, warning loudly about every check that is off."""
     verifier = RequestVerifier(
-        trust_roots=settings["ALEXA_TRUST_ROOTS"],
-        fetcher=_fetcher(settings["ALEXA_CERT_FETCHER"]),
-        skill_id=settings["ALEXA_SKILL_ID"],
-        verify_signature=_enabled(settings["ALEXA_VERIFY_SIGNATURE"]),
-        verify_timestamp=_enabled(settings["ALEXA_VERIFY_TIMESTAMP"]),
+        trust_roots=settings.alexa_trust_roots,
+        fetcher=settings.alexa_cert_fetcher,
+        skill_id=settings.alexa_skill_id,
+        verify_signature=settings.alexa_verify_signature,
+        verify_timestamp=settings.alexa_verify_timestamp,
     )
     if not verifier.verifies_signature:
         logger.warning(
@@ -144,12 +92,6 @@ def checks_in_force(verifier: RequestVerifier) -> dict[str, bool]:
         "verify_timestamp": verifier.verifies_timestamp,
         "skill_id_check": verifier.checks_skill_id,
     }
-
-
-def store_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """What the store factory sees: environment overlaid with config, string values only."""
-    merged = {**os.environ, **config}
-    return {key: value for key, value in merged.items() if isinstance(value, str)}
 
 
 def json_response(body: Mapping[str, Any], status: int = 200) -> Response:
@@ -180,17 +122,21 @@ def to_request_envelope(serializer: DefaultSerializer, raw_body: bytes) -> Any:
     return envelope
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The endpoint app: `POST /` for Alexa, `GET /healthz` for load balancers and monitors."""
-    config = dict(config or {})
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """The endpoint app: `POST /` for Alexa, `GET /healthz` for load balancers and monitors.
+
+    `config` is either settings already read (as `serve` passes them) or a dict of variables
+    by name, each winning over the environment variable of the same name.
+    """
+    settings = config if isinstance(config, Settings) else Settings.from_environment(config)
     log_turns_as_json_lines()  # the same turn line Lambda logs, as JSON on stderr
-    verifier = build_verifier(config)
-    skill = LazySkill(store_config(config))
+    verifier = build_verifier(settings)
+    skill = LazySkill(settings)
     serializer = FastSerializer()
 
     app = Flask(__name__)
     app.extensions[VERIFIER_EXTENSION] = verifier  # so `serve` can say which checks are on
-    body_limit = max_body_bytes(config)
+    body_limit = settings.serve_max_body_bytes
     app.config["MAX_CONTENT_LENGTH"] = body_limit
 
     @app.post("/")

@@ -44,7 +44,7 @@ FUNCTION_ID = "SkillFunction"
 TABLE_ID = "ProgressTable"
 
 # Environment variables the code may read that the template must not set: local development
-# only (skill/config.py's local store and endpoint; ALEXA_API_CALLS=0 is set by the local console
+# only (skill/settings.py's local store and endpoint; ALEXA_API_CALLS=0 is set by the local console
 # to keep Alexa API calls off, and its default is "on", as Lambda needs), or set by Lambda itself.
 LOCAL_ONLY_ENV = {"DYNAMODB_ENDPOINT_URL", "FOOT_ROUTINE_DB", "ALEXA_API_CALLS"}
 LAMBDA_PROVIDED_ENV = {
@@ -188,8 +188,9 @@ def _handler_modules(entry: Path) -> set[Path]:
 def _env_names_read(paths: set[Path]) -> set[str]:
     """Upper-case names read with .get("X") / getenv("X") / ["X"]: environment lookups.
 
-    The code reads the environment directly or through a Mapping defaulting to os.environ
-    (skill/config.py), so the call shape, not the receiver's name, is what is matched.
+    The code reads the environment directly or through a Mapping defaulting to os.environ,
+    so the call shape, not the receiver's name, is what is matched. The operator settings are
+    read by name from skill/settings.py's declarations: `_settings_read` adds those.
     """
     names: set[str] = set()
     env_like = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
@@ -212,13 +213,25 @@ def _env_names_read(paths: set[Path]) -> set[str]:
     return names
 
 
+def _settings_read(paths: set[Path]) -> set[str]:
+    """The variables of the settings that apply wherever the skill runs, Lambda included
+    (the others are the web endpoint's), when the Lambda code reads the settings at all."""
+    if not any(path.name == "settings.py" for path in paths):
+        return set()
+    from skill.settings import sources
+
+    return {name for source in sources().values() if source.scope == "skill"
+            for name in source.names}
+
+
 def test_every_variable_the_code_reads_is_set_by_the_template(
     template: dict[str, Any], function: dict[str, Any]
 ) -> None:
     env = _function_env(template, function)
     assert env["PROGRESS_TABLE"] == {"Ref": TABLE_ID}
     assert env["LOG_LEVEL"] == {"Ref": "LogLevel"}
-    read = _env_names_read(_handler_modules(_handler_file(function)))
+    modules = _handler_modules(_handler_file(function))
+    read = _env_names_read(modules) | _settings_read(modules)
     assert {"PROGRESS_TABLE", "LOG_LEVEL"} <= read, f"scan found only {sorted(read)}"
     missing = read - set(env) - LOCAL_ONLY_ENV - LAMBDA_PROVIDED_ENV
     assert not missing, (

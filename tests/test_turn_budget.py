@@ -19,8 +19,8 @@ import pytest
 from skill import budget, lambda_function
 from skill.api_client import TimedApiClient
 from skill.app import build_skill
-from skill.config import turn_budget_seconds
 from skill.envelopes import DEFAULT_USER_ID, Device
+from skill.settings import Settings
 from skill.store_dynamodb import ATTEMPT_TIMEOUTS, BotocoreCalls, DynamoDbStore, attempt_timeout
 from tests.conversation import Conversation, Heard
 from tests.dynalite_server import dynamodb_client
@@ -238,10 +238,10 @@ def test_attempt_timeouts_fit_in_what_is_left():
 
 @pytest.mark.parametrize("raw, seconds", [("", 3.0), ("2.5", 2.5), (" 6 ", 6.0)])
 def test_turn_budget_is_configurable(raw, seconds):
-    assert turn_budget_seconds({"TURN_BUDGET_SECONDS": raw}) == seconds
+    assert Settings.from_mapping({"TURN_BUDGET_SECONDS": raw}).turn_budget_seconds == seconds
 
 
 @pytest.mark.parametrize("raw", ["abc", "0", "-1", "7", "nan", "inf"])
 def test_a_wrong_turn_budget_stops_the_start(raw):
     with pytest.raises(ValueError, match="TURN_BUDGET_SECONDS"):
-        turn_budget_seconds({"TURN_BUDGET_SECONDS": raw})
+        Settings.from_mapping({"TURN_BUDGET_SECONDS": raw})

@@ -35,7 +35,8 @@ import skill.app
 import skill.config
 import skill.serve
 from skill import logs
-from skill.web import MAX_BODY_BYTES, create_app
+from skill.settings import Settings, SettingsError
+from skill.web import create_app
 from tests.alexa_test_ca import (
     CERT_URL,
     SKILL_ID,
@@ -142,21 +143,21 @@ def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, mon
 
 
 def test_storage_config_reaches_the_store_factory(config, monkeypatch):
-    seen: list[dict[str, str]] = []
+    seen: list[Settings] = []
     real_make_store = skill.config.make_store
     monkeypatch.setenv("PROGRESS_TABLE", "")
-    monkeypatch.setenv("SOME_UNRELATED", "kept")
+    monkeypatch.setenv("TURN_BUDGET_SECONDS", "2.5")
 
-    def spy(mapping):
-        seen.append(dict(mapping))
-        return real_make_store(mapping)
+    def spy(settings):
+        seen.append(settings)
+        return real_make_store(settings)
 
     monkeypatch.setattr(skill.config, "make_store", spy)
     client = create_app(config).test_client()
     assert post_signed(client, fresh_launch()).status_code == 200
-    assert seen[0]["FOOT_ROUTINE_DB"] == config["FOOT_ROUTINE_DB"]
-    assert seen[0]["SOME_UNRELATED"] == "kept"
-    assert "ALEXA_CERT_FETCHER" not in seen[0]  # only string values are passed through
+    assert seen[0].foot_routine_db == Path(config["FOOT_ROUTINE_DB"])
+    assert seen[0].progress_table is None  # blank in the environment means unset
+    assert seen[0].turn_budget_seconds == 2.5  # the environment fills what config leaves
 
 
 def test_healthz_answers_small_json_without_secrets(client):
@@ -268,7 +269,7 @@ def test_unreadable_bodies_are_refused_with_400(client, content_type, body, reas
 
 def test_a_body_over_128_kb_is_refused_with_413(client):
     envelope = fresh_launch()
-    envelope["padding"] = "x" * MAX_BODY_BYTES
+    envelope["padding"] = "x" * Settings().serve_max_body_bytes
     response = post_signed(client, envelope)
     assert assert_json_error(response, 413) == "request entity too large"
 
@@ -376,7 +377,7 @@ def test_trust_roots_can_be_a_path_from_the_environment(config, monkeypatch, tmp
 
 def test_a_fetcher_that_is_not_callable_is_a_configuration_error(config):
     config["ALEXA_CERT_FETCHER"] = "https://example.invalid/fetch"
-    with pytest.raises(TypeError, match="ALEXA_CERT_FETCHER"):
+    with pytest.raises(SettingsError, match="ALEXA_CERT_FETCHER"):
         create_app(config)
 
 
@@ -459,20 +460,21 @@ class TestLogLevels:
     """LOG_LEVEL=DEBUG is for our code; libraries' debug logs carry user ids and tokens."""
 
     def test_debug_for_the_skill_leaves_libraries_at_warning(self):
-        logs.configure("DEBUG")
+        logs.configure(Settings(log_level="DEBUG"))
         assert logging.getLogger("skill.web").getEffectiveLevel() == logging.DEBUG
         for name in ("botocore.endpoint", "urllib3.connectionpool", "waitress", "werkzeug"):
             assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
 
     def test_libraries_get_their_own_level_only_when_asked(self):
-        logs.configure("warning", "debug")
+        logs.configure(Settings.from_mapping({"LOG_LEVEL": "warning",
+                                              "LOG_LEVEL_LIBRARIES": "debug"}))
         assert logging.getLogger().level == logging.WARNING
         assert logging.getLogger("botocore.parsers").getEffectiveLevel() == logging.DEBUG
 
     @pytest.mark.parametrize("value", ["LOUD", "NOTSET", "10"])
     def test_an_unknown_level_name_is_an_error(self, value):
-        with pytest.raises(ValueError, match="LOG_LEVEL must be one of DEBUG, INFO"):
-            logs.configure(value)
+        with pytest.raises(SettingsError, match="LOG_LEVEL must be one of DEBUG, INFO"):
+            Settings.from_mapping({"LOG_LEVEL": value})
 
 
 class FakeServer:
@@ -491,7 +493,7 @@ class TestServe:
     """`serve` wires waitress with limits; `dev=True` must never expose an unverified endpoint."""
 
     DEFAULT_LIMITS: ClassVar[dict[str, Any]] = {
-        "max_request_body_size": MAX_BODY_BYTES + 1,
+        "max_request_body_size": Settings().serve_max_body_bytes + 1,
         "channel_timeout": 10,
         "cleanup_interval": 5,
         "connection_limit": 500,
