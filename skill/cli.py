@@ -2,7 +2,7 @@
 
 `chat` turns typed words into the same request envelopes a device would send (using the
 interaction model's own sample utterances to pick the intent) and runs them through the
-Lambda handler, so what you try here is what Alexa gets.
+Lambda handler's path, so what you try here is what Alexa gets.
 """
 
 from __future__ import annotations
@@ -13,11 +13,16 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from ask_sdk_core.skill import CustomSkill
+
+from skill.app import answer_event, skill_from_settings
 from skill.envelopes import Device, slot
 from skill.nlu import Resolved, Resolver, model_path, normalise
+from skill.settings import Settings
 from skill.voice import VoiceUnavailable
 
 QUIT_WORDS = {"quit", "exit", "bye console"}
@@ -38,23 +43,27 @@ def readable(ssml: str) -> str:
     return html.unescape(_TAG.sub("", merged)).strip()
 
 
+def console_skill(settings: Settings | None = None) -> CustomSkill:
+    """The skill as Lambda builds it from the settings (the environment by default), but off
+    Alexa's APIs by construction: the console's envelopes carry no real API token."""
+    settings = settings or Settings.from_environment()
+    return skill_from_settings(replace(settings, alexa_api_calls=False))
+
+
 class Console:
     """One simulated device: keeps the session open or closed the way Alexa would."""
 
     def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US",
-                 on_speech: Callable[[str], None] | None = None) -> None:
-        # The console's envelopes carry no real API token: stay off Alexa's APIs.
-        os.environ.setdefault("ALEXA_API_CALLS", "0")
-        from skill.lambda_function import handler
-
-        self.handler = handler
+                 on_speech: Callable[[str], None] | None = None,
+                 skill: CustomSkill | None = None) -> None:
+        self.skill = skill or console_skill()
         self.resolver = resolver
         self.out = out
         self.device = Device(locale=locale)
         self.on_speech = on_speech
 
     def _send(self, envelope: dict[str, Any]) -> None:
-        response = self.handler(envelope, None)
+        response = answer_event(self.skill, envelope, None)
         self.device.receive(response)
         body = response.get("response", {})
         speech = body.get("outputSpeech", {}).get("ssml")
@@ -114,8 +123,10 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
 
 
 def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US",
-         on_speech: Callable[[str], None] | None = None) -> None:
-    console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech)
+         on_speech: Callable[[str], None] | None = None,
+         skill: CustomSkill | None = None) -> None:
+    console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech,
+                      skill=skill)
     print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
     try:
         for line in lines:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from skill.app import build_skill
 from skill.cli import readable
+from skill.store import MemoryStore
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "examples" / "full-routine.txt"
@@ -57,11 +59,12 @@ def test_progress_is_kept_between_console_runs(tmp_path):
     assert "exercise 2, toe walking" in run_chat(tmp_path, script)
 
 
-def test_console_in_process_closes_the_session_on_quit(monkeypatch, talk):
+def test_console_in_process_closes_the_session_on_quit():
     from skill import cli
 
     out = io.StringIO()
-    cli.chat(["open foot routine", "yes", "quit", "next"], out, echo=True)
+    cli.chat(["open foot routine", "yes", "quit", "next"], out, echo=True,
+             skill=build_skill(MemoryStore()))
     text = out.getvalue()
     assert "You: next" not in text and "Exercise 1 of 5" in text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -154,6 +155,23 @@ def test_create_app_takes_settings_already_read(monkeypatch):
     monkeypatch.setenv("SERVE_MAX_BODY_BYTES", "abc")  # not read again: the settings are final
     app = create_app(Settings(serve_max_body_bytes=4000, alexa_verify_timestamp=False))
     assert app.config["MAX_CONTENT_LENGTH"] == 4000
+
+
+def test_the_console_skill_is_off_alexa_apis_without_touching_the_environment(
+        monkeypatch, tmp_path):
+    from skill import cli
+
+    monkeypatch.setenv("ALEXA_API_CALLS", "1")
+    monkeypatch.setenv("FOOT_ROUTINE_DB", str(tmp_path / "progress.sqlite3"))
+    before = dict(os.environ)
+    out = io.StringIO()
+    cli.chat(["open foot routine", "stop"], out, echo=False)
+    assert dict(os.environ) == before
+    assert "Alexa: " in out.getvalue() and "went wrong" not in out.getvalue()
+    assert (tmp_path / "progress.sqlite3").exists()  # the environment's store, all the same
+    console = cli.Console(cli.Resolver.from_model_file(cli.model_path("en-US")), out)
+    assert console.skill.api_client is None
+    assert dict(os.environ) == before
 
 
 def test_the_lambda_skill_calls_alexa_apis_unless_told_not_to(tmp_path):
