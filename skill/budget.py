@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 # All outside calls of one turn together: leaves room within Lambda's 7 s and Alexa's 8 s for
-# a cold start and our own work. Configurable as TURN_BUDGET_SECONDS (skill/config.py).
+# a cold start and our own work. Configurable as TURN_BUDGET_SECONDS (skill/settings.py).
 TURN_BUDGET_SECONDS = 3.0
 # The most a deployment may configure: above this a slow turn would meet Lambda's 7 s timeout.
 MAX_TURN_BUDGET_SECONDS = 6.0

@@ -44,8 +44,8 @@ FUNCTION_ID = "SkillFunction"
 TABLE_ID = "ProgressTable"
 
 # Environment variables the code may read that the template must not set: local development
-# only (skill/settings.py's local store and endpoint; ALEXA_API_CALLS=0 is set by the local console
-# to keep Alexa API calls off, and its default is "on", as Lambda needs), or set by Lambda itself.
+# only (skill/settings.py's local store and endpoint; ALEXA_API_CALLS=0 keeps local clients
+# off Alexa's APIs, and its default is "on", as Lambda needs), or set by Lambda itself.
 LOCAL_ONLY_ENV = {"DYNAMODB_ENDPOINT_URL", "FOOT_ROUTINE_DB", "ALEXA_API_CALLS"}
 LAMBDA_PROVIDED_ENV = {
     "AWS_REGION",
