@@ -12,7 +12,7 @@ import html
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TextIO
 from ask_sdk_core.skill import CustomSkill
 
 from skill.app import answer_event, skill_from_settings
-from skill.envelopes import Device, slot
+from skill.envelopes import Device, person_id_for, slot
 from skill.nlu import Resolved, Resolver, model_path, normalise
 from skill.settings import Settings
 from skill.voice import VoiceUnavailable
@@ -31,10 +31,15 @@ _LAUNCH = re.compile(rf"^(?:open|launch|start|begin|load|run) (?:the )?{_INVOCAT
 _ONE_SHOT = re.compile(rf"^(?:ask|tell|use) (?:the )?{_INVOCATION} (?:to |for |about |if )?(.+)$")
 _BREAK = re.compile(r'<break time="(\d+)ms"/>')
 _TAG = re.compile(r"<[^>]+>")
+_NAME = re.compile(r'<alexa:name type="first" personId="([^"]*)"/>')
 
 
-def readable(ssml: str) -> str:
-    """SSML as a person reads it: pauses shown as [10s], neighbouring breaks added up."""
+def readable(ssml: str, names: Mapping[str, str] | None = None) -> str:
+    """SSML as a person reads it: pauses shown as [10s], neighbouring breaks added up, and
+    the name Alexa would fill in for a recognised voice as [name] (or [Ann], from `names`:
+    person id -> the name the console was given)."""
+    ssml = _NAME.sub(lambda match: f"[{(names or {}).get(html.unescape(match[1]), 'name')}]",
+                     ssml)
     merged = re.sub(
         r'(?:<break time="\d+ms"/>\s*)+',
         lambda match: f"[{sum(int(ms) for ms in _BREAK.findall(match.group(0))) / 1000:g}s] ",
@@ -55,11 +60,13 @@ class Console:
 
     def __init__(self, resolver: Resolver, out: TextIO, locale: str = "en-US",
                  on_speech: Callable[[str], None] | None = None,
-                 skill: CustomSkill | None = None) -> None:
+                 person: str | None = None, skill: CustomSkill | None = None) -> None:
         self.skill = skill or console_skill()
         self.resolver = resolver
         self.out = out
-        self.device = Device(locale=locale)
+        # `person`: the console plays a recognised voice of that name (its own progress).
+        self.device = Device(locale=locale, person_id=person_id_for(person) if person else None)
+        self.names = {self.device.person_id: person} if person and self.device.person_id else {}
         self.on_speech = on_speech
 
     def _send(self, envelope: dict[str, Any]) -> None:
@@ -68,7 +75,7 @@ class Console:
         body = response.get("response", {})
         speech = body.get("outputSpeech", {}).get("ssml")
         if speech:
-            print(f"Alexa: {readable(speech)}", file=self.out, flush=True)
+            print(f"Alexa: {readable(speech, self.names)}", file=self.out, flush=True)
             if self.on_speech:
                 self.on_speech(speech)
         if self.device.session_id is None and envelope["request"]["type"] != "SessionEndedRequest":
@@ -123,10 +130,10 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
 
 
 def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US",
-         on_speech: Callable[[str], None] | None = None,
+         on_speech: Callable[[str], None] | None = None, person: str | None = None,
          skill: CustomSkill | None = None) -> None:
     console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech,
-                      skill=skill)
+                      person, skill=skill)
     print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
     try:
         for line in lines:
@@ -163,6 +170,13 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
     return port
+
+
+def _person(text: str) -> str:
+    """A name for --person: any words, but not none (an empty name is no voice at all)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a name is needed, such as --person Ann")
+    return text.strip()
 
 
 def _script(path: Path) -> list[str]:
@@ -226,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
                              help="also speak each reply through espeak-ng")
     chat_parser.add_argument("--metrics", action="store_true",
                              help="print the funnel and turn metrics when the chat ends")
+    chat_parser.add_argument("--person", metavar="NAME", type=_person,
+                             help="speak as a recognised voice of this name (own progress)")
     say_parser = commands.add_parser("say", help="one utterance; the reply as a WAV file")
     say_parser.add_argument("utterance")
     say_parser.add_argument("--wav", type=Path, required=True)
@@ -266,7 +282,8 @@ def _run(args: argparse.Namespace) -> None:
     script = _script(args.script) if args.script else None
     speaker = _speaker(args.locale) if args.voice else None
     if script is not None:
-        chat(script, sys.stdout, echo=True, locale=args.locale, on_speech=speaker)
+        chat(script, sys.stdout, echo=True, locale=args.locale, on_speech=speaker,
+             person=args.person)
         return
     chat(_lines(sys.stdin, sys.stdin.isatty()), sys.stdout, echo=not sys.stdin.isatty(),
-         locale=args.locale, on_speech=speaker)
+         locale=args.locale, on_speech=speaker, person=args.person)

@@ -6,6 +6,7 @@ is the same JSON path a device exercises: deserialisation, handlers, session att
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,15 @@ from typing import Any
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 DEFAULT_USER_ID = "amzn1.ask.account.LOCAL-DEVELOPER"
 DEFAULT_DEVICE_ID = "amzn1.ask.device.LOCAL-CONSOLE"
+PERSON_ID_PREFIX = "amzn1.ask.person."
+
+
+def person_id_for(name: str) -> str:
+    """A stable, opaque person id for a name typed in the console, shaped like Alexa's: the
+    same name is the same recognised voice in every run (its progress is kept), and the
+    name itself is not in the id, as Alexa never tells a skill the name."""
+    digest = hashlib.sha256(name.strip().lower().encode()).hexdigest().upper()
+    return f"{PERSON_ID_PREFIX}LOCAL{digest[:40]}"
 
 
 def _timestamp(now: datetime | None) -> str:
@@ -54,6 +64,9 @@ class Device:
     attributes: dict[str, Any] = field(default_factory=dict)
     api_endpoint: str = "https://api.amazonalexa.com"
     consent_token: str | None = None  # set once the user granted a permission
+    # A recognised voice (context.System.person), as Alexa sends it when the skill has
+    # personalisation on and the speaker's voice ID is known; None is an unrecognised voice.
+    person_id: str | None = None
 
     def _envelope(self, request: dict[str, Any], now: datetime | None) -> dict[str, Any]:
         new = self.session_id is None
@@ -78,21 +91,22 @@ class Device:
         }
         if not new:
             session["attributes"] = self.attributes
+        system: dict[str, Any] = {
+            "application": application,
+            "user": user,
+            "device": {
+                "deviceId": self.device_id,
+                "supportedInterfaces": self.interfaces,
+            },
+            "apiEndpoint": self.api_endpoint,
+            "apiAccessToken": "local-access-token",
+        }
+        if self.person_id:
+            system["person"] = {"personId": self.person_id}
         return {
             "version": "1.0",
             "session": session,
-            "context": {
-                "System": {
-                    "application": application,
-                    "user": user,
-                    "device": {
-                        "deviceId": self.device_id,
-                        "supportedInterfaces": self.interfaces,
-                    },
-                    "apiEndpoint": self.api_endpoint,
-                    "apiAccessToken": "local-access-token",
-                }
-            },
+            "context": {"System": system},
             "request": request,
         }
 

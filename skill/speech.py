@@ -36,7 +36,20 @@ class Pause:
     seconds: float
 
 
-Segment = Say | Pause
+@dataclass(frozen=True)
+class Name:
+    """A recognised speaker's first name, which Alexa fills in from the person id: the skill
+    never learns or stores the name itself. The one piece of markup that passes through
+    unescaped, and only as this tag (Alexa allows it in outputSpeech only, not in APLA)."""
+
+    person_id: str
+
+
+# What Alexa says in place of a Name where the console shows the speech as text.
+NAME_PLACEHOLDER = "[name]"
+_JOINS_NAME = frozenset(".,!?;:")
+
+Segment = Say | Pause | Name
 Speech = tuple[Segment, ...]
 
 
@@ -56,10 +69,13 @@ def to_ssml(speech: Speech) -> str:
     parts: list[str] = []
     for segment in speech:
         if isinstance(segment, Say):
-            parts.append(segment.text.translate(_SSML_ESCAPES))
+            parts.append(_after_name(parts, segment.text.translate(_SSML_ESCAPES)))
+        elif isinstance(segment, Name):
+            person = segment.person_id.translate(_SSML_ESCAPES)
+            parts.append(f'<alexa:name type="first" personId="{person}"/>')
         else:
             parts.extend(_breaks(segment.seconds))
-    ssml = "<speak>" + " ".join(parts) + "</speak>"
+    ssml = "<speak>" + " ".join(part for part in parts if part) + "</speak>"
     if len(ssml) > MAX_SPEECH_CHARS:
         raise SpeechLimitError(f"speech is {len(ssml)} characters; Alexa allows {MAX_SPEECH_CHARS}")
     return ssml
@@ -67,13 +83,24 @@ def to_ssml(speech: Speech) -> str:
 
 def to_text(speech: Speech) -> str:
     """Readable text with pauses shown as [3s], for the console and for cards."""
-    parts = []
+    parts: list[str] = []
     for segment in speech:
         if isinstance(segment, Say):
-            parts.append(segment.text)
+            parts.append(_after_name(parts, segment.text))
+        elif isinstance(segment, Name):
+            parts.append(NAME_PLACEHOLDER)
         else:
             parts.append(f"[{segment.seconds:g}s]")
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
+
+
+def _after_name(parts: list[str], text: str) -> str:
+    """Punctuation right after a name joins it ("Hello, Ann."): the name is a part of its
+    own, and a space before the full stop would show in the console and cards."""
+    if parts and text[:1] in _JOINS_NAME and parts[-1].startswith(("<alexa:name ", NAME_PLACEHOLDER)):
+        parts[-1] += text[0]
+        return text[1:].lstrip()
+    return text
 
 
 def response_size(response: dict) -> int:

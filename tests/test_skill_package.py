@@ -108,6 +108,15 @@ def test_permissions_events_and_interfaces(source: dict[str, Any]) -> None:
     assert manifest["events"]["endpoint"]["uri"] == skill_package.PLACEHOLDER
 
 
+def test_personalisation_is_enabled_for_recognised_voices(rendered: dict[str, Any]) -> None:
+    """Alexa sends context.System.person (a household member's own progress, greeted by name)
+    only to a skill whose manifest asks for the person id; the deployed manifest keeps it."""
+    permissions = rendered["manifest"]["permissions"]
+    assert {"name": "alexa::person_id:read"} in permissions
+    names = [permission["name"] for permission in permissions]
+    assert len(names) == len(set(names)), "each permission once"
+
+
 # --------------------------------------------------------------------------- example phrases
 
 
