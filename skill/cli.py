@@ -134,7 +134,9 @@ def chat(lines: Iterable[str], out: TextIO, echo: bool, locale: str = "en-US",
          skill: CustomSkill | None = None) -> None:
     console = Console(Resolver.from_model_file(model_path(locale)), out, locale, on_speech,
                       person, skill=skill)
-    print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out)
+    # Flushed: through a pipe the banner would otherwise wait behind a blocking read of stdin.
+    print("Foot Routine console. Say 'open foot routine' to begin; 'quit' to leave.", file=out,
+          flush=True)
     try:
         for line in lines:
             if not line or line.startswith("#"):

@@ -7,6 +7,7 @@ sees in the terminal: Python's own traceback printing happens outside `main`.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -99,12 +100,16 @@ def test_without_espeak_ng_voice_explains_the_install(tmp_path):
 
 
 def test_ctrl_c_leaves_the_console_without_a_traceback(tmp_path):
+    env = child_env(tmp_path)
+    env.pop("PYTHONUNBUFFERED", None)  # the banner must reach a pipe without it
     process = subprocess.Popen(
-        [sys.executable, "-m", "skill", "chat"], cwd=REPO, env=child_env(tmp_path),
+        [sys.executable, "-m", "skill", "chat"], cwd=REPO, env=env,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "no banner: the console is not waiting for input"
         assert "Foot Routine console" in process.stdout.readline()  # now waiting for input
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)
