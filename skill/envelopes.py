@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,9 @@ class Device:
     attributes: dict[str, Any] = field(default_factory=dict)
     api_endpoint: str = "https://api.amazonalexa.com"
     consent_token: str | None = None  # set once the user granted a permission
+    # Alexa's clock for requests not dated by the caller (the console: the real time; a
+    # test: its own clock, so a conversation's dates and playback times are its own).
+    clock: Callable[[], datetime] | None = None
     # A recognised voice (context.System.person), as Alexa sends it when the skill has
     # personalisation on and the speaker's voice ID is known; None is an unrecognised voice.
     person_id: str | None = None
@@ -79,7 +83,7 @@ class Device:
             user["permissions"] = {"consentToken": self.consent_token}
         request = {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-            "timestamp": _timestamp(now),
+            "timestamp": _timestamp(now or (self.clock() if self.clock else None)),
             "locale": self.locale,
             **request,
         }

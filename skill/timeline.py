@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from skill.speech import Pause, Say
+from skill.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
 
 # Alexa's limit on the audio of one response (speech, silences and clips together).
 MAX_AUDIO_SECONDS = 240.0
@@ -62,7 +64,7 @@ class Mark:
     rep: int
 
 
-Cue = Say | Pause | Tick | Chime | Mark
+Cue = Say | Pause | Name | Tick | Chime | Mark
 Timeline = tuple[Cue, ...]
 
 
@@ -76,6 +78,8 @@ def spoken_seconds(text: str) -> float:
 def cue_seconds(cue: Cue) -> float:
     if isinstance(cue, Say):
         return spoken_seconds(cue.text)
+    if isinstance(cue, Name):  # a first name: about a word
+        return SECONDS_PER_WORD
     if isinstance(cue, Mark):
         return 0.0
     return cue.seconds
@@ -93,16 +97,79 @@ def total_seconds(timeline: Timeline) -> float:
     return sum(cue_seconds(cue) for cue in timeline)
 
 
+def marks_at(timeline: Timeline) -> tuple[tuple[float, Mark], ...]:
+    """Each place mark with the second it starts at."""
+    return tuple((start, cue) for start, cue in offsets(timeline) if isinstance(cue, Mark))
+
+
+def _last_started(marks: tuple[tuple[float, Mark], ...], elapsed: float) -> Mark | None:
+    last = None
+    for start, mark in marks:
+        if start > elapsed:
+            break
+        last = mark
+    return last
+
+
 def reached(timeline: Timeline, elapsed: float) -> Mark | None:
     """The last place that had started `elapsed` seconds into the response (a round that
     had begun counts as begun); None before the first mark."""
-    last = None
-    for start, cue in offsets(timeline):
-        if start > elapsed:
-            break
-        if isinstance(cue, Mark):
-            last = cue
-    return last
+    return _last_started(marks_at(timeline), elapsed)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Where the person was when their next request came: `mark` had begun; `interrupted`
+    when they spoke before the response had played in full."""
+
+    mark: Mark
+    interrupted: bool
+
+
+@dataclass(frozen=True)
+class Played:
+    """A sent response's timeline as the session keeps it, small: when the request it
+    answered arrived (Alexa's clock), how long it plays, and where each place begins."""
+
+    answered_at: datetime
+    seconds: float
+    marks: tuple[tuple[float, Mark], ...]
+
+    @classmethod
+    def of(cls, timeline: Timeline, answered_at: datetime) -> Played | None:
+        """None for a response without places (a question, a prompt)."""
+        found = marks_at(timeline)
+        return cls(answered_at, total_seconds(timeline), found) if found else None
+
+    def reached(self, now: datetime) -> Reached:
+        """Where the person is at `now`, Alexa's timestamp of their next request: both
+        times are Alexa's, so the skill's own clock may be skewed. The response starts
+        playing a moment after the request it answered, so a barge-in lands at most that
+        moment later in the response than it really did; one during words before the
+        first place is at the first place."""
+        elapsed = (now - self.answered_at).total_seconds()
+        if elapsed < self.seconds:
+            mark = _last_started(self.marks, elapsed) or self.marks[0][1]
+            return Reached(mark, interrupted=True)
+        return Reached(self.marks[-1][1], interrupted=False)
+
+    def session(self) -> dict[str, Any]:
+        return {"at": self.answered_at.isoformat(), "seconds": round(self.seconds, 2),
+                "marks": [[round(start, 2), mark.set_index, mark.rep]
+                          for start, mark in self.marks]}
+
+    @classmethod
+    def from_session(cls, raw: Any) -> Played | None:
+        """The session's form read back; anything unreadable is no timeline (the place in
+        the progress then stands, as if nothing had been heard)."""
+        try:
+            answered_at = datetime.fromisoformat(raw["at"])
+            marks = tuple((float(start), Mark(int(set_index), int(rep)))
+                          for start, set_index, rep in raw["marks"])
+            played = cls(answered_at, float(raw["seconds"]), marks)
+        except (TypeError, KeyError, ValueError, OverflowError):
+            return None
+        return played if marks and answered_at.tzinfo is not None else None
 
 
 def marks(timeline: Timeline) -> tuple[Mark, ...]:
@@ -113,19 +180,32 @@ def has_sounds(timeline: Timeline) -> bool:
     return any(isinstance(cue, Tick | Chime) for cue in timeline)
 
 
-def to_console(timeline: Timeline) -> str:
-    """The timeline as a person reads it: `[tick x10]`, `[10s]`, `[chime]`."""
+def as_speech(timeline: Timeline) -> Speech | None:
+    """The timeline as plain speech (SSML can say it), or None when it has sounds or
+    places, which only APL for Audio plays and only a timeline can locate."""
+    speech = tuple(cue for cue in timeline if isinstance(cue, Say | Pause | Name))
+    return speech if len(speech) == len(timeline) else None
+
+
+def to_console(timeline: Timeline, names: Mapping[str, str] | None = None) -> str:
+    """The one text form of what the skill plays, for the console and the tests:
+    `[tick x10]`, `[10s]`, `[chime]`, and the name Alexa fills in for a recognised voice
+    as `[name]` (or `[Ann]`, from `names`: person id -> the name the console was given)."""
     parts: list[str] = []
-    for cue in timeline:
+    for index, cue in enumerate(timeline):
         if isinstance(cue, Say):
-            parts.append(cue.text)
+            follows_name = index > 0 and isinstance(timeline[index - 1], Name)
+            parts.append(after_name(parts, cue.text, follows_name))
         elif isinstance(cue, Pause):
             parts.append(f"[{cue.seconds:g}s]")
+        elif isinstance(cue, Name):
+            name = (names or {}).get(cue.person_id)
+            parts.append(f"[{name}]" if name else NAME_PLACEHOLDER)
         elif isinstance(cue, Tick):
             parts.append(f"[tick x{round(cue.seconds)}]")
         elif isinstance(cue, Chime):
             parts.append("[chime]")
-    return " ".join(parts)
+    return " ".join(part for part in parts if part)
 
 
 def _speech_item(text: str) -> dict:
@@ -160,7 +240,8 @@ def _items(timeline: Timeline) -> Iterator[dict]:
         if isinstance(cue, Say):
             pending.append(cue.text)
             continue
-        if isinstance(cue, Mark):
+        # Alexa fills in a name in outputSpeech only, so a greeting never goes into APLA.
+        if isinstance(cue, Mark | Name):
             continue
         if pending:
             yield _speech_item(" ".join(pending))
@@ -182,7 +263,7 @@ def to_apla(timeline: Timeline, token: str = "timeline") -> dict:
             f"{total_seconds(timeline):.0f} s of audio; Alexa plays at most {MAX_AUDIO_SECONDS:g}"
         )
     return {
-        "type": "Alexa.Presentation.APLA.RenderDocument",
+        "type": APLA_DIRECTIVE,
         "token": token,
         "document": {
             "type": "APLA",
@@ -194,3 +275,47 @@ def to_apla(timeline: Timeline, token: str = "timeline") -> dict:
         },
         "datasources": {},
     }
+
+
+APLA_DIRECTIVE = "Alexa.Presentation.APLA.RenderDocument"
+
+
+def apla_of(response: dict[str, Any]) -> dict[str, Any] | None:
+    """The APL for Audio directive of a response (its `response` body), if it has one."""
+    for directive in response.get("directives") or []:
+        if isinstance(directive, dict) and directive.get("type") == APLA_DIRECTIVE:
+            return directive
+    return None
+
+
+def from_apla(directive: dict[str, Any]) -> Timeline:
+    """The timeline an APLA document that `to_apla` made plays, read back from what was
+    sent, so the console, the local voice and the tests play and show what a device would.
+    A component `to_apla` never makes is an error: the two sides must agree."""
+    cues: list[Cue] = []
+
+    def read(item: dict[str, Any]) -> None:
+        kind = item.get("type")
+        if kind == "Sequencer":
+            for child in item.get("items", []):
+                read(child)
+        elif kind == "Speech":
+            cues.append(Say(str(item["content"])))
+        elif kind == "Silence":
+            cues.append(Pause(item["duration"] / 1000))
+        elif kind == "Audio" and item.get("source") == CHIME_SOURCE:
+            cues.append(Chime())
+        elif kind == "Mixer":  # the tick loop under a silence, as long as the silence
+            silence = next(child for child in item["items"] if child["type"] == "Silence")
+            cues.append(Tick(silence["duration"] / 1000))
+        else:
+            raise ValueError(f"an APLA component to_apla does not make: {item}")
+
+    for item in directive["document"]["mainTemplate"]["items"]:
+        read(item)
+    return tuple(cues)
+
+
+def apla_text(directive: dict[str, Any]) -> str:
+    """An APLA document as the console shows it (`[tick x10]`, `[10s]`, `[chime]`)."""
+    return to_console(from_apla(directive))

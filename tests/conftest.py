@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from skill import lambda_function
 from skill.app import build_skill
 from skill.store import MemoryStore
-from tests.conversation import Conversation
+from tests import conversation
+from tests.conversation import Clock, Conversation
 
 pytest_plugins = ["tests.dynalite_server"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The test's clock, which is also Alexa's: the skill reads `request.timestamp`, and
+    every Conversation stamps its requests from this clock, which moves on as they play."""
+    chosen = Clock()
+    monkeypatch.setattr(conversation, "ALEXA", chosen)
+    return chosen
 
 
 @pytest.fixture

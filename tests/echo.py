@@ -14,6 +14,7 @@ It behaves as a device does (see README "How a session sounds on a device"):
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,56 +22,16 @@ from typing import Any
 
 from skill.envelopes import Device, slot
 from skill.speech import MAX_BREAK_SECONDS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
-from skill.timeline import CHIME_SECONDS, MAX_AUDIO_SECONDS, spoken_seconds
-from tests.conversation import Heard
+from skill.timeline import MAX_AUDIO_SECONDS
+from tests.conversation import Heard, apla_directive, playback_seconds, stamp
 
 LISTEN_SECONDS = 8.0
 MAX_SSML_AUDIO_CLIPS = 5
 _BREAK = re.compile(r'<break time="(\d+)ms"/>')
-_TAG = re.compile(r"<[^>]+>")
-APLA_DIRECTIVE = "Alexa.Presentation.APLA.RenderDocument"
 
 
 class DeviceRuleBroken(AssertionError):
     """The skill sent something a real device would reject or play wrongly."""
-
-
-def _ssml_seconds(ssml: str) -> float:
-    breaks = sum(int(ms) for ms in _BREAK.findall(ssml)) / 1000
-    return breaks + spoken_seconds(_TAG.sub(" ", ssml))
-
-
-def _apla_seconds(item: dict[str, Any]) -> float:
-    kind = item.get("type")
-    if kind == "Speech":
-        return spoken_seconds(_TAG.sub(" ", item.get("content", "")))
-    if kind == "Silence":
-        return item["duration"] / 1000
-    if kind == "Audio":
-        return CHIME_SECONDS
-    children = [child for child in item.get("items", []) if child.get("duration") != "trimToParent"]
-    if kind == "Sequencer":
-        return sum(_apla_seconds(child) for child in children)
-    if kind == "Mixer":
-        return max((_apla_seconds(child) for child in children), default=0.0)
-    raise DeviceRuleBroken(f"unknown APLA component {kind!r}")
-
-
-def apla_directive(response: dict[str, Any]) -> dict[str, Any] | None:
-    for directive in response["response"].get("directives") or []:
-        if directive.get("type") == APLA_DIRECTIVE:
-            return directive
-    return None
-
-
-def playback_seconds(response: dict[str, Any]) -> float:
-    """How long the device plays this response: its speech, then its APLA document."""
-    body = response["response"]
-    seconds = _ssml_seconds(body.get("outputSpeech", {}).get("ssml", ""))
-    directive = apla_directive(response)
-    if directive is not None:
-        seconds += sum(_apla_seconds(item) for item in directive["document"]["mainTemplate"]["items"])
-    return seconds
 
 
 def check_device_rules(response: dict[str, Any]) -> None:
@@ -100,10 +61,6 @@ def check_device_rules(response: dict[str, Any]) -> None:
         raise DeviceRuleBroken("the session stays open without a reprompt")
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass
 class Echo:
     """One person at one Echo; the clock only moves forward."""
@@ -127,15 +84,17 @@ class Echo:
         return self
 
     def _after_playback(self) -> None:
-        """Speaking normally: the person answers once the response has played."""
+        """Speaking normally: the person answers once the response has played. The clock
+        stays on whole seconds, as Alexa's timestamps are, so a barge-in at second N is
+        exactly N seconds after the request the response answered."""
         if self._playing_from is not None:
-            end = self._playing_from + timedelta(seconds=self._playing_seconds + 1)
+            end = self._playing_from + timedelta(seconds=math.ceil(self._playing_seconds) + 1)
             self.clock = max(self.clock, end)
 
     # -- requests --------------------------------------------------------------------
 
     def _send(self, envelope: dict[str, Any]) -> Heard:
-        envelope["request"]["timestamp"] = _stamp(self.clock)
+        envelope["request"]["timestamp"] = stamp(self.clock)
         response = self.handler(json.loads(json.dumps(envelope)), None)
         check_device_rules(response)
         self.device.receive(response)

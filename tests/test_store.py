@@ -78,17 +78,16 @@ def test_one_read_per_session_and_writes_only_on_change(dynamo):
                    "AMAZON.FallbackIntent", "ListExercisesIntent", "DisclaimerIntent"):
         alexa.say(intent)
     assert client.calls["put_item"] == writes, "questions and repeats cost no write"
-    alexa.say("NextExerciseIntent")
-    alexa.say("NextExerciseIntent")
-    assert client.calls["put_item"] == writes, "steps within an exercise wait for the end"
-    alexa.say("NextExerciseIntent")
+    alexa.say("NextExerciseIntent")  # toe presses' rounds
+    assert client.calls["put_item"] == writes, "rounds within an exercise wait for the end"
+    alexa.say("NextExerciseIntent")  # all heard: toe walking
     assert client.calls["put_item"] == writes + 1, "a new exercise is written at once"
-    alexa.say("NextExerciseIntent")
+    alexa.say("NextExerciseIntent")  # toe walking's first three rounds, heard in full
     alexa.end("EXCEEDED_MAX_REPROMPTS")
-    assert client.calls["put_item"] == writes + 2, "the session's end writes the exact step"
+    assert client.calls["put_item"] == writes + 2, "the session's end writes the exact round"
     assert client.calls["get_item"] == 1
     item = stored_item(client.client, table, DEFAULT_USER_ID)
-    assert item["position"] == {"exercise": "toe_walking", "step": 1}
+    assert item["position"] == {"exercise": "toe_walking", "set": 0, "rep": 4}
 
 
 def test_full_routine_is_recorded_with_ttl(dynamo, clock):
@@ -112,7 +111,7 @@ def test_a_failed_write_is_retried_next_turn_with_the_full_state(moto_client, us
     heard = alexa.go_to("ankle circles", "ankle_circles")   # write 2 succeeds
     assert "wrong" not in heard.text.lower()
     item = stored_item(moto_client, table, DEFAULT_USER_ID)
-    assert item["position"] == {"exercise": "ankle_circles", "step": 0}
+    assert item["position"] == {"exercise": "ankle_circles", "set": 0, "rep": 1}
     assert item["heard_disclaimer"] is True
 
 
@@ -195,7 +194,7 @@ def test_attribute_value_codec_round_trips_the_stored_item():
     from skill.progress import Position, Progress
     from skill.store_dynamodb import decode, encode
 
-    item = Progress(position=Position("toe_walking", 2), history=("2026-11-24",),
+    item = Progress(position=Position("toe_walking", 0, 2), history=("2026-11-24",),
                     heard_disclaimer=True, version=3).stored()
     assert decode(encode(item)) == item
     assert encode(1.5) == {"N": "1.5"} and decode({"N": "1.5"}) == 1.5

@@ -25,7 +25,8 @@ from skill.envelopes import DEFAULT_USER_ID, Device
 from skill.store import MemoryStore, ProgressStore, StoreError
 from skill.store_dynamodb import DynamoDbStore, decode, encode
 from skill.store_sqlite import SqliteStore
-from tests.conversation import Conversation, Heard
+from tests import conversation
+from tests.conversation import Conversation, Heard, WallClock
 from tests.dynalite_server import dynamodb_client
 from tests.storage import CountingClient, plant_item, read_timeout, template_table, throttled
 
@@ -130,7 +131,9 @@ def _to_the_last_step(alexa: Conversation, nexts: int) -> None:
 # ------------------------------------------------------------------ two devices, one user
 
 
-def test_eight_routines_finished_on_two_devices_at_once_are_eight(backend, use_store):
+def test_eight_routines_finished_on_two_devices_at_once_are_eight(backend, use_store,
+                                                                  monkeypatch):
+    monkeypatch.setattr(conversation, "ALEXA", WallClock())  # two threads at once
     nexts = _nexts_to_finish(use_store)
     use_store(backend.store)
     barrier = threading.Barrier(2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from skill.speech import Pause, Say
@@ -10,7 +13,11 @@ from skill.timeline import (
     TICK_SOURCE,
     Chime,
     Mark,
+    Played,
+    Reached,
     Tick,
+    apla_text,
+    as_speech,
     offsets,
     reached,
     spoken_seconds,
@@ -75,3 +82,37 @@ def test_apla_plays_ticks_under_a_silence_of_the_hold_length() -> None:
 def test_apla_refuses_more_audio_than_alexa_plays() -> None:
     with pytest.raises(ValueError, match="240"):
         to_apla((Say("Hold."), Tick(200), Pause(50)))
+
+
+def test_apla_reads_back_as_the_console_shows_it() -> None:
+    assert apla_text(to_apla(ROUNDS)) == to_console(ROUNDS)
+
+
+ANSWERED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [(0, Reached(Mark(0, 1), True)), (30, Reached(Mark(0, 1), True)),
+     (45, Reached(Mark(0, 2), True)), (600, Reached(Mark(0, 2), False))],
+    ids=["at-once", "in-round-one", "in-round-two", "heard-in-full"])
+def test_the_session_form_maps_the_next_request_to_a_round(after: int, expected: Reached) -> None:
+    sent = Played.of(ROUNDS, ANSWERED)
+    assert sent is not None
+    kept = Played.from_session(json.loads(json.dumps(sent.session())))
+    assert kept is not None
+    assert kept.reached(ANSWERED + timedelta(seconds=after)) == expected
+
+
+@pytest.mark.parametrize("raw", [None, {}, {"at": "soon", "seconds": 3, "marks": []},
+                                 {"at": "2026-03-02T08:00:00", "seconds": 3, "marks": [[0, 0, 1]]},
+                                 {"at": "2026-03-02T08:00:00Z", "seconds": "x", "marks": [[0]]}],
+                         ids=["none", "empty", "bad-time", "no-offset", "bad-marks"])
+def test_a_session_form_we_cannot_read_is_no_timeline(raw: object) -> None:
+    assert Played.from_session(raw) is None
+
+
+def test_a_response_without_places_keeps_no_timeline() -> None:
+    assert Played.of((Say("Say ready."),), ANSWERED) is None
+    assert as_speech((Say("Say ready."), Pause(1))) == (Say("Say ready."), Pause(1))
+    assert as_speech(ROUNDS) is None
