@@ -42,6 +42,7 @@ from skill.routine import load_routine
 from skill.speech import MAX_RESPONSE_BYTES, Say, SpeechLimitError, response_size, to_ssml
 from skill.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
 from skill.texts import load_texts
+from skill.timeline import Played, Timeline, as_speech, to_apla
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,22 @@ _PROGRESS = "progress"
 _NEW_PROGRESS = "new_progress"
 _UNAVAILABLE = "progress_unavailable"
 _SAVED = "saved"
+# The last response's timeline (skill.timeline.Played), while its session lasts.
+_PLAYED = "played"
 # People move: the device's time zone is asked again after this many days.
 TIME_ZONE_EVERY_DAYS = 30
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _alexa_now(handler_input: HandlerInput, clock: Clock) -> datetime:
+    """"Now" is the request's timestamp, set by Alexa: one clock for the whole conversation
+    (dates, streaks, staleness, where a barge-in landed), whatever the skill's own clock
+    says. `clock` only answers for a request without one."""
+    stamp = getattr(handler_input.request_envelope.request, "timestamp", None)
+    return stamp if isinstance(stamp, datetime) and stamp.tzinfo is not None else clock()
 
 
 def _locale(handler_input: HandlerInput) -> str:
@@ -277,6 +288,15 @@ class KeepResponseUnderLimit(AbstractResponseInterceptor):
             raise SpeechLimitError(f"response is {measured} bytes without screen and card")
 
 
+def _apla_directive(timeline: Timeline) -> Any:
+    # Imported here, as screens.py does for APL: only a set's turn needs the model class.
+    from ask_sdk_model.interfaces.alexa.presentation.apla import RenderDocumentDirective
+
+    sent = to_apla(timeline, token="rounds")
+    return RenderDocumentDirective(token=sent["token"], document=sent["document"],
+                                   datasources=sent["datasources"])
+
+
 class Responder:
     """Runs one event through the coach and turns its reply into an Alexa response."""
 
@@ -293,7 +313,11 @@ class Responder:
         }
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
-        now = self.clock()
+        now = _alexa_now(handler_input, self.clock)
+        attributes = manager.session_attributes if session else {}
+        played = Played.from_session(attributes.pop(_PLAYED, None))
+        if played is not None:
+            event = replace(event, reached=played.reached(now))
         # The time zone is optional: once a call of this turn has timed out (or the budget is
         # short) it is not asked, and is still due next session. Reminder calls are refused
         # the same way by the API client, after the permission check that needs no call.
@@ -316,8 +340,16 @@ class Responder:
             builder.set_card(screens.simple_card(reply.card))
         if reply.screen and screens.supports_apl(handler_input.request_envelope):
             builder.add_directive(screens.render_directive(reply.screen))
-        if reply.speech:
-            builder.speak(to_ssml(reply.speech))
+        speech = as_speech(reply.speech)
+        if speech is None:
+            # A set's rounds: ticks, chimes and marks need APL for Audio (see timeline.py),
+            # and the session keeps where each round starts for the next request.
+            builder.add_directive(_apla_directive(reply.speech))
+            sent = Played.of(reply.speech, now)
+            if sent is not None and not reply.end_session:
+                attributes[_PLAYED] = sent.session()
+        elif speech:
+            builder.speak(to_ssml(speech))
         if reply.end_session:
             builder.set_should_end_session(True)
         else:

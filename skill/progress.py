@@ -33,10 +33,14 @@ class Question(StrEnum):
 
 @dataclass(frozen=True)
 class Position:
-    """An exercise by id (stable if the routine is reordered) and a step within it."""
+    """An exercise by id (stable if the routine is reordered) and the round within it:
+    `rep` 0 means the exercise's introduction is due; otherwise round `rep` (from 1) of
+    set `set_index` is the one to do next, and a `set_index` past the last set means the
+    exercise is done (skill/conversation/steps.py)."""
 
     exercise: str
-    step: int = 0
+    set_index: int = 0
+    rep: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,15 +96,15 @@ class Progress:
     def fingerprints(self) -> list[str]:
         """[coarse, full] identities of the stored part, so an unchanged turn costs no write.
 
-        The coarse one leaves out the step within an exercise (and when it moved): moving
-        through an exercise's sets changes only the session, and the exact step is written
-        when the session ends.
+        The coarse one leaves out the set and round within an exercise (and when it moved):
+        moving through an exercise's rounds changes only the session, and the exact round is
+        written when the session ends.
         """
         stored = self.stored()
         del stored["version"]
         full = _digest(stored)
         stored.update(updated_at=None, position=_position_dict(
-            replace(self.position, step=0) if self.position else None))
+            Position(self.position.exercise) if self.position else None))
         return [_digest(stored), full]
 
     def session(self) -> dict[str, Any]:
@@ -151,16 +155,24 @@ def _digest(stored: dict[str, Any]) -> str:
 def _position_dict(position: Position | None) -> dict[str, Any] | None:
     if position is None:
         return None
-    return {"exercise": position.exercise, "step": position.step}
+    return {"exercise": position.exercise, "set": position.set_index, "rep": position.rep}
 
 
 def _position_from(raw: Any) -> Position | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("exercise"), str):
         return None
-    step = raw.get("step", 0)
-    # A stored NaN or 1e400 (infinity) would make int() raise on every launch.
-    usable = isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step)
-    return Position(raw["exercise"], int(step) if usable else 0)
+    if "set" not in raw and "rep" not in raw:
+        # Written before places were kept to the round: step 0 was the introduction, any
+        # later step a part of the exercise, now its first round with the set-up restated.
+        return Position(raw["exercise"], 0, 1 if _whole(raw.get("step")) > 0 else 0)
+    return Position(raw["exercise"], _whole(raw.get("set")), _whole(raw.get("rep")))
+
+
+def _whole(raw: Any) -> int:
+    """A stored count from 0 up; anything else (NaN or 1e400 would make int() raise on
+    every launch, a negative number is no place) is 0."""
+    usable = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+    return max(int(raw), 0) if usable else 0
 
 
 def _text(raw: Any) -> str | None:

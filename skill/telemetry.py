@@ -201,7 +201,8 @@ def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
     return Snapshot(
         phase=phase_of(progress),
         exercise=exercise,
-        step=position.step if position is not None else None,
+        # The set within the exercise: where drop-offs cluster, without a metric per round.
+        step=position.set_index if position is not None else None,
         done=frozenset(progress.done),
         completions=tuple(completions) if isinstance(completions, list) else (),
     )

@@ -13,7 +13,9 @@ from skill.conversation.coach import coach_for
 from skill.conversation.phases import phase_of
 from skill.conversation.values import Event, EventKind, Reply
 from skill.progress import Position, Progress, Question, progress_from_dict
-from skill.speech import MAX_SPEECH_CHARS, Pause, Say, to_ssml
+from skill.speech import MAX_SPEECH_CHARS, Say, to_ssml
+from skill.timeline import MAX_AUDIO_SECONDS, Mark, as_speech, to_apla, total_seconds
+from tests.conversation import exists, places
 
 COACH = coach_for("en-US")
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -21,15 +23,13 @@ ALWAYS_AVAILABLE = {EventKind.STOP, EventKind.HELP, EventKind.PAIN, EventKind.UN
 
 
 def states() -> list[Progress]:
-    """Representative states: new, returning, every step of every exercise, paused,
-    finished, and each open question."""
+    """Representative states: new, returning, representative places in every exercise,
+    paused, finished, and each open question."""
     found = [Progress(), Progress(heard_disclaimer=True, history=("2026-11-23",))]
-    for exercise_id, steps in COACH.steps.items():
-        for step in range(len(steps)):
-            position = Position(exercise_id, step)
-            found.append(Progress(position=position, briefed=True, heard_disclaimer=True,
-                                  updated_at=NOW.isoformat()))
-            found.append(Progress(position=position, heard_disclaimer=True))
+    for position in places(COACH.routine):
+        found.append(Progress(position=position, briefed=True, heard_disclaimer=True,
+                              updated_at=NOW.isoformat()))
+        found.append(Progress(position=position, heard_disclaimer=True))
     found.append(replace(found[3], paused=True))
     found.append(Progress(finished=True, history=("2026-11-24",), briefed=True))
     found.extend(replace(found[3], question=question) for question in Question)
@@ -52,7 +52,8 @@ def events() -> list[Event]:
 def _case_id(number: int, progress: Progress, event: Event) -> str:
     """"s12-exercising-toe_walking.2-next-opens": the state's number and what it is, then
     the event, so a failure names the case (pytest's default id would be the same for all)."""
-    where = f"{progress.position.exercise}.{progress.position.step}" if progress.position else ""
+    position = progress.position
+    where = f"{position.exercise}.{position.set_index}.{position.rep}" if position else ""
     state = "-".join(part for part in (f"s{number}", phase_of(progress), where,
                                        progress.question or "") if part)
     flags = [event.kind, event.exercise or event.spoken or "",
@@ -64,10 +65,6 @@ def _case_id(number: int, progress: Progress, event: Event) -> str:
 CASES = list(product(states(), events()))
 PARAMS = [pytest.param(progress, event, id=_case_id(number, progress, event))
           for number, progress in enumerate(states()) for event in events()]
-STEP_POSITIONS = {
-    Position(exercise_id, step) for exercise_id, steps in COACH.steps.items()
-    for step in range(len(steps))
-}
 
 
 def check_reply(reply: Reply, event: Event) -> None:
@@ -75,7 +72,10 @@ def check_reply(reply: Reply, event: Event) -> None:
         assert reply.speech, "every answer says something"
     if not reply.end_session:
         assert reply.reprompt, "an open session always has a reprompt"
-    for speech in (reply.speech, reply.reprompt):
+    plain = as_speech(reply.speech)
+    if plain is None:  # a set's rounds, sent as APL for Audio
+        assert to_apla(reply.speech)["document"]["mainTemplate"]["items"]
+    for speech in (plain or (), reply.reprompt):
         ssml = to_ssml(speech)
         ElementTree.fromstring(ssml)
         assert len(ssml) <= MAX_SPEECH_CHARS
@@ -85,12 +85,13 @@ def check_reply(reply: Reply, event: Event) -> None:
 def test_every_state_answers_every_event(progress: Progress, event: Event) -> None:
     new, reply = COACH.handle(progress, event, NOW)
     check_reply(reply, event)
-    assert new.position is None or new.position in STEP_POSITIONS, "only steps that exist"
+    assert new.position is None or exists(COACH.routine, new.position), "only real places"
     session = new.session()
     assert progress_from_dict(session).session() == session, "the next turn gets it back"
     if event.kind in (EventKind.STOP, EventKind.PAIN):
         assert reply.end_session
-        kept = progress.position if progress.position in STEP_POSITIONS else None
+        kept = progress.position if progress.position and exists(
+            COACH.routine, progress.position) else None
         assert new.position == kept, "stopping never loses (or invents) the user's place"
     if event.kind in ALWAYS_AVAILABLE - {EventKind.STOP, EventKind.PAIN}:
         assert not reply.end_session
@@ -102,27 +103,34 @@ def test_pain_always_mentions_a_doctor() -> None:
         assert "doctor" in " ".join(s.text for s in reply.speech if isinstance(s, Say))
 
 
-def test_disclaimer_comes_before_any_exercise_step_in_a_session() -> None:
-    step_texts = {step.speech[0] for steps in COACH.steps.values() for step in steps}
+def test_disclaimer_comes_before_any_exercise_turn_in_a_session() -> None:
+    back = Say(COACH.texts.line("back_in_position"))
     for progress, event in CASES:
         if progress.briefed and not event.opens_session:
             continue
         _, reply = COACH.handle(progress, event, NOW)
-        firsts = [i for i, segment in enumerate(reply.speech) if segment in step_texts]
+        firsts = [i for i, segment in enumerate(reply.speech) if isinstance(segment, Mark)
+                  or segment == back or isinstance(segment, Say)
+                  and segment.text.startswith("Exercise ")]
         if firsts:
             said = " ".join(s.text for s in reply.speech[: firsts[0]] if isinstance(s, Say))
             assert "doctor" in said, (progress, event)
 
 
-def test_no_single_turn_runs_longer_than_the_content_allows() -> None:
+def test_no_set_turn_runs_longer_than_the_content_allows_from_any_round() -> None:
+    """From any round (a resumed one too) a set's turn stays within max_turn_seconds, so
+    a lead-in still leaves it under Alexa's 240 s."""
     limit = COACH.routine.max_turn_seconds
-    for steps in COACH.steps.values():
-        for step in steps:
-            assert sum(s.seconds for s in step.speech if isinstance(s, Pause)) <= limit
+    assert limit < MAX_AUDIO_SECONDS
+    for exercise in COACH.routine.exercises:
+        for set_index, exercise_set in enumerate(exercise.sets):
+            for rep in range(1, exercise_set.reps + 1):
+                step = COACH.book.play(Position(exercise.id, set_index, rep))
+                assert total_seconds(step.speech) <= limit, (exercise.id, set_index, rep)
 
 
 def test_a_stale_routine_starts_fresh() -> None:
-    old = Progress(position=Position("ankle_circles", 1), heard_disclaimer=True,
+    old = Progress(position=Position("ankle_circles", 1, 3), heard_disclaimer=True,
                    updated_at=(NOW - timedelta(days=8)).isoformat())
     new, reply = COACH.handle(old, Event(EventKind.LAUNCH), NOW)
     assert new.position is None

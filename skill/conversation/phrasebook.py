@@ -38,17 +38,16 @@ QUESTIONS = {
 
 
 class Phrasebook:
-    """The routine's words for one locale: every exercise step is rendered once."""
+    """The routine's words for one locale; which rounds share a response is planned once
+    per exercise (StepBuilder)."""
 
     def __init__(self, routine: Routine, texts: Texts) -> None:
         self.routine = routine
         self.texts = texts
-        builder = StepBuilder(routine, texts)
-        self.steps: dict[str, tuple[Step, ...]] = {
-            exercise.id: builder.build(index) for index, exercise in enumerate(routine.exercises)
-        }
+        self.turns = StepBuilder(routine, texts)
         self.written: dict[str, str] = {
-            exercise.id: builder.written(index) for index, exercise in enumerate(routine.exercises)
+            exercise.id: self.turns.written(index)
+            for index, exercise in enumerate(routine.exercises)
         }
 
     def say(self, key: str, **facts: object) -> Say:
@@ -75,17 +74,42 @@ class Phrasebook:
         found = (self.routine.index_of(exercise_id) for exercise_id in ids)
         return self.texts.join([self.routine.exercises[i].name for i in found if i is not None])
 
-    def part(self, position: Position) -> Speech:
-        """"Part 2 of 3" once past an exercise's introduction; nothing before that."""
-        if not position.step:
-            return ()
-        parts = len(self.steps[position.exercise])
-        return (self.say("progress_part", part=position.step + 1, parts=parts),)
+    def is_done(self, position: Position) -> bool:
+        """Past the exercise's last set: every round of it is over."""
+        return position.set_index >= len(self.exercise(position).sets)
 
-    def where(self, position: Position) -> Speech:
-        """Where a returning user left off, said when they come back."""
-        return (self.say("where_you_were", number=self.index(position) + 1,
-                         name=self.name(position)), *self.part(position))
+    def under_way(self, position: Position) -> bool:
+        """A round to pick up: past the introduction and not yet done."""
+        return position.rep > 0 and not self.is_done(position)
+
+    def place_name(self, position: Position) -> str:
+        """"toe walking, round 3 of 6", or just the name before or after its rounds."""
+        name = self.name(position)
+        if not self.under_way(position):
+            return name
+        return f"{name}, {self.turns.place(self.index(position), position)}"
+
+    def part(self, position: Position) -> Speech:
+        """"That's round 3 of 6" once under way; nothing before or after the rounds."""
+        if not self.under_way(position):
+            return ()
+        return (self.say("progress_place", place=self.turns.place(self.index(position),
+                                                                   position)),)
+
+    def where(self, position: Position, done: tuple[str, ...] = ()) -> Speech:
+        """Where a returning user left off, said when they come back: the round they were
+        on, or the exercise they finished and the one that comes next."""
+        index = self.index(position)
+        if self.is_done(position):
+            return (self.say("where_last_done", name=self.name(position)),)
+        if self.under_way(position):
+            return (self.say("where_round", number=index + 1, name=self.name(position),
+                             place=self.turns.place(index, position)),)
+        before = self.routine.exercises[index - 1] if index else None
+        if before is not None and before.id in done:
+            return (self.say("where_next", done_name=before.name, number=index + 1,
+                             name=self.name(position)),)
+        return (self.say("where_you_were", number=index + 1, name=self.name(position)),)
 
     def streak_line(self, history: tuple[str, ...], today: date, on_launch: bool = False
                     ) -> Speech:
@@ -133,11 +157,34 @@ class Phrasebook:
             self.say("finished_advice"),
         )
 
-    def exercise_turn(self, position: Position, lead: Speech, disclaimer: str | None) -> Reply:
-        """A step of an exercise after `lead`, with its card and screen. `disclaimer` is
+    def intro(self, position: Position) -> Step:
+        return self.turns.intro(self.index(position))
+
+    def ready(self, position: Position) -> Step:
+        return self.turns.ready(self.index(position), position)
+
+    def play(self, position: Position) -> Step:
+        return self.turns.play(self.index(position), position)
+
+    def instruction(self, position: Position) -> Step:
+        """The last instruction given at a prompt, for "repeat that": the introduction at
+        an exercise's first round, the words that closed the exercise before (once its
+        rounds are over, the place is the next exercise), else the set-up to get back
+        into position."""
+        index = self.index(position)
+        if self.is_done(position):
+            return self.turns.done(index)
+        if position.rep == 0:
+            return self.turns.done(index - 1) if index else self.turns.intro(index)
+        if (position.set_index, position.rep) == (0, 1):
+            return self.turns.intro(index)
+        return self.turns.ready(index, position)
+
+    def exercise_turn(self, position: Position, step: Step, lead: Speech,
+                      disclaimer: str | None) -> Reply:
+        """A turn of an exercise after `lead`, with its card and screen. `disclaimer` is
         "full" or "short" when one is due; the full one goes on the card too, so it can be
         read as well as heard."""
-        step = self.steps[position.exercise][position.step]
         briefing = (self.say(f"disclaimer_{disclaimer}"),) if disclaimer else ()
         card, screen = self._written_forms(position, step, disclaimer == "full")
         return Reply(briefing + lead + step.speech, step.reprompt, card=card, screen=screen)
@@ -152,8 +199,7 @@ class Phrasebook:
             text = f"{self.texts.line('disclaimer_full')}\n\n{text}"
         card = Card(self.texts.line("card_title", number=index + 1, total=total,
                                     name=exercise.name.capitalize()), text)
-        steps = len(self.steps[exercise.id])
-        done_fraction = (index + position.step / steps) / total
+        done_fraction = (index + self._share_done(exercise, position)) / total
         screen = Screen(
             name=exercise.name.capitalize(),
             position=self.texts.line("screen_position", number=index + 1, total=total),
@@ -180,7 +226,7 @@ class Phrasebook:
         if question:
             return self.question(question, position)
         if phase is Phase.EXERCISING and position:
-            reprompt = self.steps[position.exercise][position.step].reprompt
+            reprompt = self.instruction(position).reprompt
         else:
             reprompt = (self.say(PROMPT[phase]),)
         return reprompt, reprompt

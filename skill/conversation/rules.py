@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from skill.conversation import reminder_dialogue
+from skill.conversation.phases import Phase
 from skill.conversation.turn import Outcome, Turn, answer, ask, carry_on, tell
 from skill.conversation.values import Reply
 from skill.progress import Position, Progress, Question, is_stale
@@ -21,9 +22,22 @@ STALE_AFTER_DAYS = 7
 
 # -- moves the rules share ---------------------------------------------------------------
 
-def enter(turn: Turn, progress: Progress, position: Position, lead: Speech = ()) -> Outcome:
-    """Speak a step. Whenever a routine starts in a session, the disclaimer comes first
-    (safety): in full to someone who never heard it, else the short reminder."""
+def enter(turn: Turn, progress: Progress, position: Position, lead: Speech = (),
+          play: bool = False) -> Outcome:
+    """Speak an exercise turn: its introduction when that is due, the rounds from
+    `position` with `play` (after "ready"), else the set-up again and a wait for "ready",
+    so nobody is counted in before they are back in position. An exercise whose rounds
+    are all over moves on. Whenever a routine starts in a session, the disclaimer comes
+    first (safety): in full to someone who never heard it, else the short reminder."""
+    book = turn.book
+    if book.is_done(position):
+        return advance(turn, _done(progress, position), position)
+    if play:
+        step = book.play(position)
+    elif position.rep == 0:
+        step, position = book.intro(position), replace(position, set_index=0, rep=1)
+    else:
+        step = book.ready(position)
     disclaimer = None if progress.briefed else ("short" if progress.heard_disclaimer else "full")
     moved = position != progress.position
     progress = replace(
@@ -31,7 +45,18 @@ def enter(turn: Turn, progress: Progress, position: Position, lead: Speech = ())
         finished=False, question=None,
         updated_at=turn.now.isoformat() if moved else progress.updated_at,
     )
-    return progress, turn.book.exercise_turn(position, lead, disclaimer)
+    return progress, book.exercise_turn(position, step, lead, disclaimer)
+
+
+def _done(progress: Progress, position: Position) -> Progress:
+    if position.exercise in progress.done:
+        return progress
+    return replace(progress, done=(*progress.done, position.exercise))
+
+
+def _mid_set(turn: Turn) -> bool:
+    """The person spoke while a set's rounds were still playing (a barge-in)."""
+    return bool(turn.event.reached and turn.event.reached.interrupted)
 
 
 def begin(turn: Turn, progress: Progress, lead: Speech = ()) -> Outcome:
@@ -93,7 +118,8 @@ def launch(turn: Turn, progress: Progress) -> Outcome:
     welcome = (book.say("welcome_back"),
                *book.streak_line(progress.history, turn.now.date(), on_launch=True), *lead)
     if position:
-        return ask(turn, progress, Question.RESUME, (*welcome, *book.where(position)))
+        return ask(turn, progress, Question.RESUME,
+                   (*welcome, *book.where(position, progress.done)))
     return ask(turn, progress, Question.START, welcome)
 
 
@@ -109,13 +135,14 @@ def already_started(turn: Turn, progress: Progress) -> Outcome:
 
 
 def next_step(turn: Turn, progress: Progress) -> Outcome:
-    """The next step of this exercise, or after its last step the next exercise."""
+    """"Ready" plays the rounds from the person's place; at an exercise whose introduction
+    is due it is said first. Said mid-set, the rest of that response's rounds are left
+    out and what follows them comes next (the next side's set-up, or the next exercise)."""
     position = _place(progress)
-    if position.step + 1 < len(turn.book.steps[position.exercise]):
-        return enter(turn, progress, replace(position, step=position.step + 1))
-    if position.exercise not in progress.done:
-        progress = replace(progress, done=(*progress.done, position.exercise))
-    return advance(turn, progress, position)
+    if _mid_set(turn):
+        return enter(turn, progress, turn.book.turns.after_group(turn.book.index(position),
+                                                                 position))
+    return enter(turn, progress, position, play=position.rep > 0)
 
 
 def already_finished(turn: Turn, progress: Progress) -> Outcome:
@@ -123,13 +150,30 @@ def already_finished(turn: Turn, progress: Progress) -> Outcome:
 
 
 def previous(turn: Turn, progress: Progress) -> Outcome:
+    """Back one part of an exercise (a side, or a set where both feet work together) to
+    its set-up, and only from the first part to the previous exercise's last part."""
     position = progress.position
     if position is None:
         return tell(turn, progress, "nothing_to_go_back_to")
-    index = turn.book.index(position)
+    book = turn.book
+    index = book.index(position)
+    units = book.turns.units(index)
+    if book.is_done(position):  # its last part is the one just finished
+        earlier = list(units)
+    elif position.rep:  # the parts before the one the person is on
+        earlier = [first for first in units if first < position.set_index]
+        earlier = earlier if position.set_index in units else earlier[:-1]
+    else:  # before an introduction: the previous exercise was just finished
+        earlier = []
+    if earlier:
+        return enter(turn, progress, Position(position.exercise, earlier[-1], 1))
     if index == 0:
         return tell(turn, replace(progress, question=None), "at_first")
-    return enter(turn, progress, Position(turn.book.routine.exercises[index - 1].id))
+    # The previous exercise's last part: its set-up again, or its introduction when that
+    # part is the whole exercise.
+    before = book.routine.exercises[index - 1]
+    last = book.turns.units(index - 1)[-1]
+    return enter(turn, progress, Position(before.id, last, 1) if last else Position(before.id))
 
 
 def skip(turn: Turn, progress: Progress) -> Outcome:
@@ -150,9 +194,17 @@ def go_to(turn: Turn, progress: Progress) -> Outcome:
 
 
 def repeat(turn: Turn, progress: Progress) -> Outcome:
-    if progress.position is None:
+    """Mid-set: the round the person was on again, with its instruction, and on from
+    there. At a prompt: the last instruction, and the place stays."""
+    position = progress.position
+    if position is None:
         return prompt_again(turn, progress)
-    return enter(turn, progress, progress.position)
+    if _mid_set(turn):
+        return enter(turn, progress, position, play=True)
+    if turn.phase is not Phase.EXERCISING:  # nothing said yet this session: the place
+        return enter(turn, progress, position)
+    book = turn.book
+    return progress, book.exercise_turn(position, book.instruction(position), (), None)
 
 
 def prompt_again(turn: Turn, progress: Progress) -> Outcome:
@@ -165,12 +217,14 @@ def start_over(turn: Turn, progress: Progress) -> Outcome:
 
 
 def pause(turn: Turn, progress: Progress) -> Outcome:
+    """On a device a paused session cannot wait: the microphone closes after a few seconds
+    and a later "resume" never reaches us. So the place is saved and the session ends
+    with how to come back (a one-shot that names the skill)."""
     position = progress.position
     if position is None:
         return tell(turn, progress, "nothing_to_pause")
-    reprompt = (turn.book.say("paused_reprompt"),)
-    speech = (turn.book.say("paused", name=turn.book.name(position)),)
-    return replace(progress, paused=True, question=None), Reply(speech, reprompt)
+    speech = (turn.book.say("paused_until", place=turn.book.place_name(position)),)
+    return replace(progress, paused=False, question=None), Reply(speech, end_session=True)
 
 
 def resume(turn: Turn, progress: Progress) -> Outcome:
@@ -212,7 +266,7 @@ def okay(turn: Turn, progress: Progress) -> Outcome:
 def stop(turn: Turn, progress: Progress) -> Outcome:
     """Ends the session; the user's place is kept for next time."""
     if progress.position:
-        speech = (turn.book.say("goodbye_saved", name=turn.book.name(progress.position)),)
+        speech = (turn.book.say("goodbye_saved", name=turn.book.place_name(progress.position)),)
     else:
         speech = (turn.book.say("goodbye_done" if progress.finished else "goodbye"),)
     return replace(progress, paused=False, question=None), Reply(speech, end_session=True)

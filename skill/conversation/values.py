@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from skill.speech import Speech
+from skill.timeline import Reached, Timeline
 
 
 class EventKind(StrEnum):
@@ -101,6 +102,8 @@ class Event:
     progress_unavailable: bool = False
     time: str | None = None  # "HH:MM" asked for a reminder
     reminder: ReminderResult | None = None  # the result of the Plan's reminder call
+    # Where the last response (a set's rounds) had got to when this request came.
+    reached: Reached | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,9 @@ class Screen:
 
 @dataclass(frozen=True)
 class Reply:
-    speech: Speech
+    # Words and pauses; a set's turn also has ticks, chimes and place marks, and is sent
+    # as APL for Audio (skill/timeline.py).
+    speech: Timeline
     reprompt: Speech = ()
     end_session: bool = False
     needs_permission: bool = False  # ask the user to allow reminders in the Alexa app
