@@ -41,7 +41,7 @@ SCRIPT ?= examples/full-routine.txt
 chat-script: $(STAMP)
 	$(VENV)/bin/foot-routine chat --script $(SCRIPT)
 
-## voice: install espeak-ng (apt) if needed, then the console speaking every reply
+## voice: install espeak-ng (apt) if needed, then the console playing every reply (words, ticks, chimes)
 voice: $(STAMP)
 	@command -v espeak-ng >/dev/null || { command -v apt-get >/dev/null && \
 		$$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y espeak-ng; } || \

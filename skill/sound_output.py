@@ -21,8 +21,9 @@ from functools import cache
 _FORMAT_S16LE = 2
 # Written a little at a time, so Ctrl-C stops the sound within a moment.
 _CHUNK_SECONDS = 0.25
-# Where the dynamic loader finds it when ctypes.util cannot look (no ldconfig on PATH).
-_LIBRARY_NAMES = ("libpcaudio.so.0", "libpcaudio.0.dylib")
+# Where the dynamic loader finds it when ctypes.util cannot look (no ldconfig on PATH), and
+# Homebrew's folder on Apple silicon, which is not on macOS's default library path.
+_LIBRARY_NAMES = ("libpcaudio.so.0", "libpcaudio.0.dylib", "/opt/homebrew/lib/libpcaudio.0.dylib")
 
 
 class NoSoundOutput(RuntimeError):

@@ -1,4 +1,4 @@
-"""Speech as values (text and pauses), rendered to SSML or readable text within Alexa's limits.
+"""Speech as values (text and pauses), rendered to SSML within Alexa's limits, and read back.
 
 The coach speaks in segments rather than SSML strings so that it never has to escape
 anything, the console can show pauses as `[10s]`, and the limits below are enforced in
@@ -8,6 +8,7 @@ one place for every reply.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 # Alexa's documented hard limits for a custom skill response.
@@ -20,6 +21,13 @@ MAX_RESPONSE_BYTES = 24 * 1024
 _SSML_ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 )
+# Their inverse, "&amp;" last so that an escaped "&lt;" ("&amp;lt;") stays "&lt;".
+_SSML_UNESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
+                   ("&amp;", "&"))
+# What to_ssml writes between <speak> and </speak>: breaks, name tags and escaped text.
+_SSML_PART = re.compile(r'<break time="(?P<ms>\d+)ms"/>'
+                        r'|<alexa:name type="first" personId="(?P<person>[^"]*)"/>'
+                        r"|(?P<text>[^<]+)")
 
 
 class SpeechLimitError(ValueError):
@@ -67,9 +75,10 @@ def _breaks(seconds: float) -> list[str]:
 def to_ssml(speech: Speech) -> str:
     """Render speech as SSML; refuse output Alexa would reject rather than send it."""
     parts: list[str] = []
-    for segment in speech:
+    for index, segment in enumerate(speech):
         if isinstance(segment, Say):
-            parts.append(_after_name(parts, segment.text.translate(_SSML_ESCAPES)))
+            text = segment.text.translate(_SSML_ESCAPES)
+            parts.append(after_name(parts, text, index > 0 and isinstance(speech[index - 1], Name)))
         elif isinstance(segment, Name):
             person = segment.person_id.translate(_SSML_ESCAPES)
             parts.append(f'<alexa:name type="first" personId="{person}"/>')
@@ -81,23 +90,34 @@ def to_ssml(speech: Speech) -> str:
     return ssml
 
 
-def to_text(speech: Speech) -> str:
-    """Readable text with pauses shown as [3s], for the console and for cards."""
-    parts: list[str] = []
-    for segment in speech:
-        if isinstance(segment, Say):
-            parts.append(_after_name(parts, segment.text))
-        elif isinstance(segment, Name):
-            parts.append(NAME_PLACEHOLDER)
-        else:
-            parts.append(f"[{segment.seconds:g}s]")
-    return " ".join(part for part in parts if part)
+def from_ssml(ssml: str) -> Speech:
+    """Speech read back from the SSML `to_ssml` made, for tools that see only the response
+    (the console, the local voice): neighbouring breaks are one pause again, as a listener
+    hears them, and a name tag is the Name it came from."""
+    speech: list[Segment] = []
+    for match in _SSML_PART.finditer(ssml.removeprefix("<speak>").removesuffix("</speak>")):
+        if match["ms"] is not None:
+            seconds = int(match["ms"]) / 1000
+            if speech and isinstance(speech[-1], Pause):
+                seconds += speech.pop().seconds
+            speech.append(Pause(seconds))
+        elif match["person"] is not None:
+            speech.append(Name(_unescaped(match["person"])))
+        elif match["text"].strip():
+            speech.append(Say(_unescaped(match["text"].strip())))
+    return tuple(speech)
 
 
-def _after_name(parts: list[str], text: str) -> str:
+def _unescaped(text: str) -> str:
+    for escaped, plain in _SSML_UNESCAPES:
+        text = text.replace(escaped, plain)
+    return text
+
+
+def after_name(parts: list[str], text: str, follows_name: bool) -> str:
     """Punctuation right after a name joins it ("Hello, Ann."): the name is a part of its
     own, and a space before the full stop would show in the console and cards."""
-    if parts and text[:1] in _JOINS_NAME and parts[-1].startswith(("<alexa:name ", NAME_PLACEHOLDER)):
+    if follows_name and parts and text[:1] in _JOINS_NAME:
         parts[-1] += text[0]
         return text[1:].lstrip()
     return text

@@ -17,13 +17,15 @@ from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
 from skill.handlers import KeepResponseUnderLimit
 from skill.speech import (
     MAX_RESPONSE_BYTES,
+    Name,
     Pause,
     Say,
     SpeechLimitError,
     check_response_size,
+    from_ssml,
     to_ssml,
-    to_text,
 )
+from skill.timeline import to_console
 
 
 def test_escapes_every_xml_special_character():
@@ -55,7 +57,16 @@ def test_response_over_24_kb_is_refused():
 
 
 def test_text_form_shows_pauses():
-    assert to_text((Say("Hold."), Pause(10), Say("Relax."))) == "Hold. [10s] Relax."
+    assert to_console((Say("Hold."), Pause(10), Say("Relax."))) == "Hold. [10s] Relax."
+
+
+def test_ssml_reads_back_as_the_speech_a_listener_hears():
+    """Alexa's 10 s limit splits a 25 s pause into three breaks; read back, it is one."""
+    speech = (Say("Hello,"), Name("amzn1.ask.person.A&B"), Say(". Toes & heels <up>."),
+              Pause(25), Say("Relax, it's done."))
+    assert from_ssml(to_ssml(speech)) == speech
+    assert to_console(from_ssml(to_ssml(speech)), {"amzn1.ask.person.A&B": "Ann"}) == (
+        "Hello, [Ann]. Toes & heels <up>. [25s] Relax, it's done.")
 
 
 # The 24 KB limit at runtime: optional parts go before an oversize response is ever sent.
