@@ -72,11 +72,17 @@ class StepBuilder:
     def __init__(self, routine: Routine, texts: Texts) -> None:
         self.routine = routine
         self.texts = texts
+        # Rendered once per place: a warm Lambda answers the same turns again and again,
+        # and the results are immutable values.
         self.plan = cache(self._plan)
+        self.intro = cache(self._intro)
+        self.ready = cache(self._ready)
+        self.play = cache(self._play)
+        self.done = cache(self._done)
 
     # -- what the rules ask for ----------------------------------------------------------
 
-    def intro(self, index: int) -> Step:
+    def _intro(self, index: int) -> Step:
         """The whole introduction, said once when an exercise is begun."""
         exercise = self.routine.exercises[index]
         line = self.texts.line
@@ -94,7 +100,7 @@ class StepBuilder:
         speech.append(Say(line("intro_end")))
         return Step(tuple(speech), (Say(line("intro_reprompt")),), exercise.setup)
 
-    def ready(self, index: int, position: Position) -> Step:
+    def _ready(self, index: int, position: Position) -> Step:
         """Back into position after a break (a new session, a pause, going back): the
         set-up restated, where we pick up, then wait for "ready" before the first cue."""
         exercise = self.routine.exercises[index]
@@ -104,7 +110,7 @@ class StepBuilder:
                   Say(line("intro_end")))
         return Step(speech, (Say(line("intro_reprompt")),), exercise.setup)
 
-    def play(self, index: int, position: Position) -> Step:
+    def _play(self, index: int, position: Position) -> Step:
         """The rounds from `position` to the end of the response it belongs to, with a Mark
         at each round's start and one for the place after the last (the closing mark)."""
         exercise = self.routine.exercises[index]
@@ -115,7 +121,7 @@ class StepBuilder:
         display = " ".join(self._written_set(exercise.sets[block.set_index]) for block in blocks)
         return Step(timeline, reprompt, display, total_seconds(timeline))
 
-    def done(self, index: int) -> Step:
+    def _done(self, index: int) -> Step:
         """What is said once an exercise's last round is over (and said again on "repeat")."""
         ending, reprompt = self._ending(index, self.end_of(index))
         return Step(ending, reprompt, self.routine.exercises[index].setup)
