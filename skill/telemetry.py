@@ -189,21 +189,47 @@ def _exercise_ids() -> tuple[str, ...]:
     return tuple(exercise.id for exercise in load_routine().exercises)
 
 
+# Where users stood, by the text of those fields: a turn's "before" is the last turn's
+# "after", and reading a progress record costs more than the rest of a snapshot together.
+# Emptied when full rather than evicted one by one: it only saves work, and stays bounded.
+_PLACES: dict[str, tuple[Phase, str | None, int | None, frozenset[str]]] = {}
+_PLACES_LIMIT = 512
+
+
+def _place(fields: dict[str, Any]) -> tuple[Phase, str | None, int | None, frozenset[str]]:
+    """Phase, exercise, set and exercises done, from the snapshot's fields of a record.
+    Keyed by repr, which tells apart what parses differently (1, 1.0 and True; a list
+    and a tuple), so a cached answer is the one reading the fields would give."""
+    key = repr(fields)
+    place = _PLACES.get(key)
+    if place is None:
+        progress = progress_from_dict(fields)
+        position = progress.position
+        exercise = None
+        if position is not None:
+            exercise = position.exercise if position.exercise in _exercise_ids() else OTHER
+        place = (phase_of(progress), exercise,
+                 # The set within the exercise: where drop-offs cluster, without a metric
+                 # per round.
+                 position.set_index if position is not None else None,
+                 frozenset(progress.done))
+        if len(_PLACES) >= _PLACES_LIMIT:
+            _PLACES.clear()
+        _PLACES[key] = place
+    return place
+
+
 def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
     raw = (attributes or {}).get(SESSION_PROGRESS_KEY)
     raw = raw if isinstance(raw, dict) else {}
-    progress = progress_from_dict({key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
-    position = progress.position
-    exercise = None
-    if position is not None:
-        exercise = position.exercise if position.exercise in _exercise_ids() else OTHER
+    phase, exercise, step, done = _place(
+        {key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
     completions = raw.get("history_ids")
     return Snapshot(
-        phase=phase_of(progress),
+        phase=phase,
         exercise=exercise,
-        # The set within the exercise: where drop-offs cluster, without a metric per round.
-        step=position.set_index if position is not None else None,
-        done=frozenset(progress.done),
+        step=step,
+        done=done,
         completions=tuple(completions) if isinstance(completions, list) else (),
     )
 

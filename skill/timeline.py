@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from skill.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
@@ -68,8 +69,10 @@ Cue = Say | Pause | Name | Tick | Chime | Mark
 Timeline = tuple[Cue, ...]
 
 
+@lru_cache(maxsize=2048)
 def spoken_seconds(text: str) -> float:
-    """An estimate of how long Alexa takes to say `text`."""
+    """An estimate of how long Alexa takes to say `text`. Remembered: a set's turn adds up
+    the same few cues many times (planning which rounds fit, marks, the total)."""
     words = len(text.split())
     sentences = len(_SENTENCE_END.findall(text))
     return words * SECONDS_PER_WORD + sentences * SECONDS_PER_SENTENCE
