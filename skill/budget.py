@@ -37,6 +37,9 @@ MIN_CALL_SECONDS = 0.1
 # the same moment do not retry in step; short, because the whole turn has ~3 s.
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 0.5
+# Jitter from the OS, not the `random` module's seeded state: under Lambda SnapStart every
+# environment restored from one snapshot would share that state and retry in step.
+_JITTER = random.SystemRandom()
 
 T = TypeVar("T")
 
@@ -108,6 +111,13 @@ def is_timeout(error: BaseException) -> bool:
     return False
 
 
+def backoff_seconds(failed_attempts: int) -> float:
+    """The pause after the n-th failed attempt: anywhere from nothing to a ceiling that
+    doubles with each failure (0.05 s, then 0.1 s, ...), capped."""
+    ceiling = BACKOFF_BASE_SECONDS * 2 ** (failed_attempts - 1)
+    return _JITTER.uniform(0, min(BACKOFF_CAP_SECONDS, ceiling))
+
+
 def retry_within(
     seconds: float,
     attempt: Callable[[float], T],
@@ -115,18 +125,27 @@ def retry_within(
     max_attempts: int,
     min_attempt_seconds: float = MIN_CALL_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_retry: Callable[[Exception, int], None] | None = None,
 ) -> T:
     """Attempts (each given the seconds left) until one answers, the failure is final, the
-    attempts are used up or the time is spent; then the last failure is raised."""
-    deadline = Deadline(seconds)
+    attempts are used up or the time is spent; then the last failure is raised.
+
+    The one retry loop of every outside call (the DynamoDB clients, ours and botocore's):
+    a retry is started only if, after its jittered pause, at least `min_attempt_seconds`
+    are left. `on_retry(error, attempts_so_far)` hears each failure that is retried.
+    """
+    deadline = Deadline(seconds, clock)
     number = 1
     while True:  # bounded: at most max_attempts rounds
         try:
             return attempt(deadline.remaining())
         except Exception as error:
-            pause = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**number))
+            pause = backoff_seconds(number)
             if (number >= max_attempts or not retryable(error)
                     or deadline.remaining() - pause < min_attempt_seconds):
                 raise
+            if on_retry is not None:
+                on_retry(error, number)
         sleep(pause)
         number += 1

@@ -23,7 +23,6 @@ import http.client
 import json
 import logging
 import os
-import random
 import threading
 import time
 import zlib
@@ -33,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from skill import budget
 from skill.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -48,10 +48,6 @@ DEFAULT_REGION = "us-east-1"
 CONNECT_TIMEOUT_S = 0.5
 READ_TIMEOUT_S = 1.0
 MAX_ATTEMPTS = 3
-# Full-jitter exponential back-off (AWS's recommendation), so devices throttled together do
-# not retry in step.
-BACKOFF_BASE_S = 0.05
-BACKOFF_CAP_S = 0.5
 # Used only when a caller gives no budget: as long as Alexa's whole turn budget.
 DEFAULT_TIMEOUT_S = 3.0
 # Error codes that mean "try again later", as botocore's standard retry mode treats them.
@@ -61,9 +57,6 @@ THROTTLING_CODES = frozenset(
 # Headers SigV4 must not sign (botocore's list for the headers we could ever send).
 UNSIGNED_HEADERS = frozenset({"connection", "expect", "user-agent", "x-amzn-trace-id"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# Jitter from the OS, not the `random` module's seeded state: under SnapStart every
-# environment restored from one snapshot would share that state and retry in step.
-_JITTER = random.SystemRandom()
 
 
 class DynamoDbError(StoreError):
@@ -242,27 +235,28 @@ class DynamoDbHttpClient:
 
     def _call(self, operation: str, params: dict[str, Any],
               timeout: float | None) -> dict[str, Any]:
-        """Attempts until one answers, the error is final, or the budget is spent."""
+        """Attempts until one answers, the error is final, or the budget is spent, with
+        the jittered back-off every outside call uses (skill/budget.py)."""
         body = json.dumps(params, separators=(",", ":")).encode("utf-8")
-        deadline = self._monotonic() + (DEFAULT_TIMEOUT_S if timeout is None else timeout)
-        error = DynamoDbError(operation, "TimeBudgetSpent", "no time left for a first attempt")
-        for attempt in range(MAX_ATTEMPTS):
-            remaining = deadline - self._monotonic()
-            if remaining <= 0:
-                break
-            try:
-                return self._attempt(operation, body, remaining, attempt)
-            except DynamoDbError as failed:
-                if not failed.retryable:
-                    raise
-                error = failed
-            pause = _JITTER.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
-            if attempt + 1 == MAX_ATTEMPTS or deadline - self._monotonic() <= pause:
-                break
-            logger.info("dynamodb %s attempt %d: %s; retrying", operation, attempt + 1,
-                        error.code)
-            self._sleep(pause)
-        raise error
+        seconds = DEFAULT_TIMEOUT_S if timeout is None else timeout
+        if seconds <= 0:
+            raise DynamoDbError(operation, "TimeBudgetSpent", "no time left for a first attempt")
+        attempts = 0
+
+        def attempt(remaining: float) -> dict[str, Any]:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(operation, body, remaining, attempts - 1)
+
+        def retrying(error: Exception, number: int) -> None:
+            logger.info("dynamodb %s attempt %d: %s; retrying", operation, number,
+                        getattr(error, "code", type(error).__name__))
+
+        # Any time left is worth an attempt: each one's socket timeouts are cut to it.
+        return budget.retry_within(
+            seconds, attempt, lambda error: isinstance(error, DynamoDbError) and error.retryable,
+            MAX_ATTEMPTS, min_attempt_seconds=0.0, sleep=self._sleep, clock=self._monotonic,
+            on_retry=retrying)
 
     def _attempt(self, operation: str, body: bytes, remaining: float,
                  attempt: int) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from botocore.credentials import Credentials as BotocoreCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill import dynamo_http
+from skill import budget
 from skill.dynamo_http import (
     MAX_ATTEMPTS,
     ConditionalCheckFailed,
@@ -242,7 +242,7 @@ class FakeClock:
 @pytest.fixture
 def worst_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """The longest pause the jitter allows, every time."""
-    monkeypatch.setattr(dynamo_http._JITTER, "uniform", lambda low, high: high)
+    monkeypatch.setattr(budget._JITTER, "uniform", lambda low, high: high)
 
 
 def _client(url: str, clock: FakeClock | None = None) -> DynamoDbHttpClient:
@@ -298,7 +298,7 @@ def test_a_passing_fault_is_retried(scripted, worst_jitter, fault):
     response = _get(_client(url, clock))
     assert response["ResponseMetadata"]["RetryAttempts"] == 1
     assert len(script.received) == 2
-    assert clock.pauses == [dynamo_http.BACKOFF_BASE_S]
+    assert clock.pauses == [budget.BACKOFF_BASE_SECONDS]
 
 
 def test_throttling_that_lasts_ends_after_the_last_attempt(scripted, worst_jitter):
@@ -310,18 +310,18 @@ def test_throttling_that_lasts_ends_after_the_last_attempt(scripted, worst_jitte
     assert raised.value.code == "ProvisionedThroughputExceededException"
     assert isinstance(raised.value, StoreError)
     assert len(script.received) == MAX_ATTEMPTS
-    assert clock.pauses == [dynamo_http.BACKOFF_BASE_S * 2**n for n in range(MAX_ATTEMPTS - 1)]
+    assert clock.pauses == [budget.BACKOFF_BASE_SECONDS * 2**n for n in range(MAX_ATTEMPTS - 1)]
 
 
 def test_retries_stop_when_the_turn_budget_is_spent(scripted, worst_jitter):
     script, url = scripted
     script.actions = [THROTTLED] * 10
     clock = FakeClock()
-    budget = dynamo_http.BACKOFF_BASE_S * 1.5  # room for the first pause, not the second
+    seconds = budget.BACKOFF_BASE_SECONDS * 1.5  # room for the first pause, not the second
     with pytest.raises(DynamoDbError):
-        _get(_client(url, clock), timeout=budget)
+        _get(_client(url, clock), timeout=seconds)
     assert len(script.received) == 2
-    assert sum(clock.pauses) < budget
+    assert sum(clock.pauses) < seconds
 
 
 def test_no_budget_left_means_no_request(scripted):

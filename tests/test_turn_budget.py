@@ -10,6 +10,7 @@ throttled), checked as generous upper bounds around one handler call.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -230,6 +231,33 @@ def test_retries_stop_when_the_budget_is_spent():
         budget.retry_within(0.05, attempt, lambda error: True, max_attempts=5,
                             min_attempt_seconds=0.1, sleep=lambda seconds: None)
     assert len(attempts) == 1
+
+
+def test_back_off_jitter_comes_from_the_os_not_the_seeded_generator():
+    # Under SnapStart every restored environment shares the `random` module's state: a
+    # jitter drawn from it would make them all retry in step.
+    draws = []
+    for _ in range(2):
+        random.seed(17)
+        draws.append([budget.backoff_seconds(4) for _ in range(8)])
+    assert draws[0] != draws[1]
+    assert all(0 <= pause <= budget.BACKOFF_BASE_SECONDS * 8 for pause in draws[0])
+
+
+def test_a_retried_failure_is_reported_before_the_pause():
+    heard: list[tuple[str, int]] = []
+    answers = iter([ConnectionError("first"), ConnectionError("second"), "answer"])
+
+    def attempt(remaining: float) -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    result = budget.retry_within(3.0, attempt, lambda error: True, max_attempts=3,
+                                 sleep=lambda seconds: None,
+                                 on_retry=lambda error, number: heard.append((str(error), number)))
+    assert result == "answer" and heard == [("first", 1), ("second", 2)]
 
 
 def test_attempt_timeouts_fit_in_what_is_left():
