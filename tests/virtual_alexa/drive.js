@@ -15,7 +15,7 @@
  * file is written. Without utterances the default routine below is driven.
  *
  * Output: one JSON line per turn on stdout:
- *   {"utterance", "request", "intent", "ssml", "shouldEndSession"}
+ *   {"utterance", "request", "intent", "ssml", "apla", "shouldEndSession"}
  * Any failure (unmatched utterance, HTTP error, bad JSON, network attempt) prints to stderr and
  * exits non-zero.
  *
@@ -131,10 +131,29 @@ async function main() {
       request: request.type || null,
       intent: request.intent ? request.intent.name : null,
       ssml: speech.ssml || speech.text || null,
+      apla: aplaWords(response.directives),
       shouldEndSession: response.shouldEndSession === undefined ? null : response.shouldEndSession,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
+}
+
+// A set's rounds come as an APL for Audio document, not as outputSpeech: its words, in order.
+function aplaWords(directives) {
+  const apla = (directives || []).find(
+    (directive) => directive.type === "Alexa.Presentation.APLA.RenderDocument");
+  if (!apla) {
+    return null;
+  }
+  const words = [];
+  const walk = (item) => {
+    if (item.type === "Speech") {
+      words.push(item.content);
+    }
+    (item.items || []).forEach(walk);
+  };
+  (apla.document.mainTemplate.items || []).forEach(walk);
+  return words.join(" ");
 }
 
 main().catch((error) => {
