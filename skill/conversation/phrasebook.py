@@ -213,6 +213,14 @@ class Phrasebook:
         )
         return card, screen
 
+    @staticmethod
+    def _share_done(exercise: Exercise, position: Position) -> float:
+        """How much of an exercise's rounds are behind the person."""
+        reps = [exercise_set.reps for exercise_set in exercise.sets]
+        behind = sum(reps[:position.set_index]) + max(position.rep - 1, 0) * (
+            position.set_index < len(reps))
+        return min(behind / sum(reps), 1.0)
+
     def question(self, question: Question, position: Position | None) -> tuple[Speech, Speech]:
         """A yes/no question and its reprompt; resuming names the place when there is one."""
         if question is Question.RESUME and not position:
