@@ -49,7 +49,6 @@ class Coach:
         self.routine = routine
         self.texts = texts
         self.book = Phrasebook(routine, texts)
-        self.steps = self.book.steps
 
     def plan(self, progress: Progress, event: Event) -> Plan:
         """The outside calls `handle` needs the results of for this event (see Plan)."""
@@ -59,25 +58,58 @@ class Coach:
     def handle(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         """What the user hears next and where they are afterwards. The results of the
         plan's calls come in `event`; a call with no result is answered as unreachable."""
-        progress, phase = self._arrive(progress, event)
+        progress, phase = self._arrive(progress, event, now)
         progress, reply = TABLE[phase, event.kind](Turn(self.book, event, now, phase), progress)
         if event.progress_unavailable and reply.speech:
             reply = replace(reply, speech=(self.book.say("progress_unavailable"), *reply.speech))
         return progress, reply
 
-    def _arrive(self, progress: Progress, event: Event) -> tuple[Progress, Phase]:
+    def _arrive(self, progress: Progress, event: Event, now: datetime | None = None
+                ) -> tuple[Progress, Phase]:
         """The progress a rule sees, and its phase: a new session starts with nothing said
-        and nothing asked, and a stored place today's content no longer has is dropped."""
+        and nothing asked, and a stored place today's content no longer has is dropped.
+        `now` dates a place that moved on because an exercise's rounds were heard."""
         if event.opens_session or event.kind is EventKind.LAUNCH:
             progress = progress.for_new_session()
-        progress = replace(progress, position=self._valid(progress.position))
+        book = self.book
+        position = _valid(book, progress.position)
+        if position is not None and event.reached is not None:
+            # Where the last response (a set's rounds) had got to when this request came.
+            mark = event.reached.mark
+            position = _valid(book, Position(position.exercise, mark.set_index, mark.rep))
+        progress = _settled(book, replace(progress, position=position), now)
         return progress, phase_of(progress)
 
-    def _valid(self, position: Position | None) -> Position | None:
-        if position is None or self.routine.index_of(position.exercise) is None:
-            return None
-        last_step = len(self.steps[position.exercise]) - 1
-        return replace(position, step=min(max(position.step, 0), last_step))
+
+def _valid(book: Phrasebook, position: Position | None) -> Position | None:
+    """A place today's content has: an exercise it still has, its set and round within
+    the exercise's (content or level may have changed since it was stored)."""
+    if position is None or book.routine.index_of(position.exercise) is None:
+        return None
+    sets = book.exercise(position).sets
+    set_index = min(position.set_index, len(sets))
+    if set_index == len(sets):
+        return Position(position.exercise, set_index, 1)
+    if position.rep == 0:
+        return Position(position.exercise)
+    return Position(position.exercise, set_index, min(position.rep, sets[set_index].reps))
+
+
+def _settled(book: Phrasebook, progress: Progress, now: datetime | None) -> Progress:
+    """Once an exercise's last round is over it is done, and the place is the next
+    exercise; after the last exercise the finish is what is left, so the place stays.
+    The move is dated like any other (the newest place wins when two devices merge)."""
+    position = progress.position
+    if position is None or not book.is_done(position):
+        return progress
+    exercises = book.routine.exercises
+    index = book.index(position)
+    if index + 1 == len(exercises):
+        return progress
+    done = progress.done if position.exercise in progress.done else (
+        *progress.done, position.exercise)
+    return replace(progress, position=Position(exercises[index + 1].id), done=done,
+                   updated_at=now.isoformat() if now else progress.updated_at)
 
 
 def coach_for(locale: str) -> Coach:
