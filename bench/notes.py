@@ -47,13 +47,17 @@ def explain_cold(detail: dict[str, Any]) -> str:
 def explain_warm(detail: dict[str, Any]) -> str:
     ours, hello = detail["stats_ms"]["ours"]["median"], detail["stats_ms"]["hello"]["median"]
     return (
-        f"ours {ours:.3f} ms vs hello-world {hello:.3f} ms a turn. Both pay the SDK's envelope "
-        f"deserialisation (ours through skill/serializer.py: stdlib timestamps, cached class "
-        f"lookups); the 1.5x budget leaves {(1.5 * hello - hello):.3f} ms for all of our work: "
-        f"the coach, SSML for speech and reprompt, the progress fingerprints and the write when "
-        f"one changed, and serialising a 2 KB response with session attributes. What would "
-        f"close it: memoise to_ssml in skill/speech.py (the same lines are rendered again and "
-        f"again) and compute the fingerprints once a turn in SaveProgress (skill/handlers.py)."
+        f"ours {ours:.3f} ms vs hello-world {hello:.3f} ms a turn. The sample's turn is little "
+        f"more than the SDK decoding its envelope; ours decodes a larger one (through "
+        f"skill/serializer.py), copies the session attributes, reads the progress, runs the "
+        f"coach, renders SSML (and for a set an APL for Audio document of a few hundred "
+        f"values), fingerprints the progress, measures the whole response against Alexa's "
+        f"24 KB, logs the turn line and encodes the response: the 1.5x budget leaves "
+        f"{(1.5 * hello - hello):.3f} ms for all of that. What would close it: encode the "
+        f"response once (KeepResponseUnderLimit in skill/handlers.py encodes what answer_event "
+        f"encodes again), keep a set's APLA document with its cached Step, build the stored "
+        f"form once a turn for both fingerprints and the session (skill/progress.py), and let "
+        f"the coach arrive once a turn instead of in both plan and handle."
     )
 
 
