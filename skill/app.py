@@ -24,6 +24,7 @@ from skill.handlers import (
 )
 from skill.serializer import FastSerializer
 from skill.settings import Settings
+from skill.store import ProgressStore
 from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore, observer
 
 
@@ -58,7 +59,10 @@ def build_skill(
         persistence_adapter=ObservedStore(store),
         api_client=ObservedApiClient(api_client) if api_client is not None else None,
     )
-    for handler in request_handlers(Responder(clock, look_up_time_zone=api_client is not None)):
+    # The store itself also serves the one progress move a coach can plan (Plan.claim).
+    movable = store if isinstance(store, ProgressStore) else None
+    responder = Responder(clock, look_up_time_zone=api_client is not None, store=movable)
+    for handler in request_handlers(responder):
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgress())
     builder.add_global_response_interceptor(SaveProgress())

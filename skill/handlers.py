@@ -40,7 +40,15 @@ from skill.progress import Progress, progress_from_dict, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
 from skill.speech import MAX_RESPONSE_BYTES, Say, SpeechLimitError, response_size, to_ssml
-from skill.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
+from skill.store import (
+    SESSION_STARTED,
+    ProgressStore,
+    StoreError,
+    person_id_of,
+    session_started,
+    user_id_of,
+    user_ref,
+)
 from skill.texts import load_texts
 from skill.timeline import Played, Timeline, as_speech, to_apla
 
@@ -74,22 +82,27 @@ INTENT_EVENTS: dict[str, EventKind] = {
     "SetReminderIntent": EventKind.SET_REMINDER,
     "CancelReminderIntent": EventKind.CANCEL_REMINDER,
     "ReminderStatusIntent": EventKind.REMINDER_STATUS,
-    # TEMPORARY ([talk]) until the coach has rules for these intents: each keeps what its
-    # phrases did before they had an intent of their own ("I'm done" went on, a cramp stopped
-    # like pain); dizziness stops like pain, the safest answer there is today; the questions
-    # are not understood yet, as before.
-    "SetDoneIntent": EventKind.NEXT,
-    "CrampIntent": EventKind.PAIN,
-    "DizzyIntent": EventKind.PAIN,
-    "TiredIntent": EventKind.PAUSE,
-    "TimeLeftIntent": EventKind.PROGRESS,
-    "SideQuestionIntent": EventKind.UNKNOWN,
-    "EquipmentQuestionIntent": EventKind.UNKNOWN,
-    "PurposeIntent": EventKind.UNKNOWN,
-    "NoEquipmentIntent": EventKind.UNKNOWN,
-    "SeatedIntent": EventKind.UNKNOWN,
-    "SlowerIntent": EventKind.UNKNOWN,
-    "FasterIntent": EventKind.UNKNOWN,
+    # How people talk mid-exercise: the coach tells "I'm done" mid-set from "I'm done" at
+    # a question, and a cramp from pain (skill/conversation/safety.py).
+    "SetDoneIntent": EventKind.SET_DONE,
+    "CrampIntent": EventKind.CRAMP,
+    "DizzyIntent": EventKind.DIZZY,
+    "TiredIntent": EventKind.TIRED,
+    "FeelFineIntent": EventKind.FEEL_FINE,
+    "TimeLeftIntent": EventKind.TIME_LEFT,
+    "SideQuestionIntent": EventKind.WHICH_SIDE,
+    "EquipmentQuestionIntent": EventKind.EQUIPMENT,
+    "PurposeIntent": EventKind.PURPOSE,
+    "NoEquipmentIntent": EventKind.NO_EQUIPMENT,
+    "SeatedIntent": EventKind.SEATED,
+    "SlowerIntent": EventKind.SLOWER,
+    "FasterIntent": EventKind.FASTER,
+    # A household's own: each person's level, a short routine, the week's summary.
+    "EasierIntent": EventKind.EASIER,
+    "HarderIntent": EventKind.HARDER,
+    "LevelIntent": EventKind.LEVEL,
+    "ShortRoutineIntent": EventKind.SHORT_ROUTINE,
+    "WeekSummaryIntent": EventKind.WEEK,
 }
 
 # Request kinds that read or change progress; skill events and the like do not.
@@ -300,9 +313,13 @@ def _apla_directive(timeline: Timeline) -> Any:
 class Responder:
     """Runs one event through the coach and turns its reply into an Alexa response."""
 
-    def __init__(self, clock: Clock, look_up_time_zone: bool = False) -> None:
+    def __init__(self, clock: Clock, look_up_time_zone: bool = False,
+                 store: ProgressStore | None = None) -> None:
         self.clock = clock
         self.look_up_time_zone = look_up_time_zone
+        # For the one outside call on progress a coach can plan: moving an account's
+        # progress to a recognised voice (Plan.claim).
+        self.store = store
 
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
         manager = handler_input.attributes_manager
@@ -310,6 +327,7 @@ class Responder:
         event_fields: dict[str, Any] = {
             "opens_session": bool(session and session.new),
             "progress_unavailable": bool(manager.request_attributes.get(_UNAVAILABLE)),
+            "person": person_id_of(handler_input.request_envelope),
         }
         event = replace(event, **event_fields)
         progress = manager.request_attributes.get(_PROGRESS, Progress())
@@ -326,7 +344,11 @@ class Responder:
             progress = _with_time_zone(progress, _look_up_time_zone(handler_input), now.date())
         now = now.astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))
-        job = coach.plan(progress, event).reminder
+        plan = coach.plan(progress, event)
+        if plan.claim:
+            progress, claimed = self._claim(handler_input, progress)
+            event = replace(event, claimed=claimed)
+        job = plan.reminder
         if job is not None:
             text = coach.texts.line("reminder_text")
             result = reminders.perform(job, handler_input, now, coach.texts.locale, text)
@@ -357,6 +379,24 @@ class Responder:
         return builder.response
 
 
+    def _claim(self, handler_input: HandlerInput, progress: Progress) -> tuple[Progress, bool]:
+        """The account's progress moved to this recognised voice's item (written by the
+        store as it moves it, so the session's record of what is saved follows)."""
+        if self.store is None:
+            return progress, False
+        try:
+            written = self.store.take_account_progress(handler_input.request_envelope,
+                                                       progress.stored())
+        except StoreError as error:
+            log.warning("moving the account's progress for %s failed: %s",
+                        _user(handler_input), error)
+            return progress, False
+        moved = progress_from_dict({**progress.session(), **written})
+        if handler_input.request_envelope.session is not None:
+            handler_input.attributes_manager.session_attributes[_SAVED] = moved.fingerprints()
+        return moved, True
+
+
 class RequestTypeHandler(AbstractRequestHandler):
     """One handler per request kind: `request_type` says which."""
 
@@ -383,13 +423,23 @@ def _exercise_event(handler_input: HandlerInput) -> Event:
     """The spoken exercise name, resolved by Alexa's entity resolution or by our synonyms."""
     slot = _slot(handler_input, "exercise")
     spoken = getattr(slot, "value", None)
-    resolutions = getattr(slot, "resolutions", None)
-    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
-        if authority.status.code.value == "ER_SUCCESS_MATCH" and authority.values:
-            return Event(EventKind.GO_TO, exercise=authority.values[0].value.id, spoken=spoken)
-    index = load_routine().find(spoken) if spoken else None
-    exercise = load_routine().exercises[index].id if index is not None else None
+    exercise = _value_id(slot)
+    if exercise is None and spoken:
+        index = load_routine().find(spoken)
+        exercise = load_routine().exercises[index].id if index is not None else None
     return Event(EventKind.GO_TO, exercise=exercise, spoken=spoken)
+
+
+def _item_event(handler_input: HandlerInput) -> Event:
+    """The thing someone lacks, by Alexa's entity resolution or by its id or noun; none
+    ("I don't have one") lets the coach take the current exercise's."""
+    slot = _slot(handler_input, "item")
+    item = _value_id(slot)
+    spoken = (getattr(slot, "value", None) or "").lower()
+    if item is None and spoken:
+        item = next((thing.id for thing in load_routine().items()
+                     if spoken in (thing.id, thing.noun, thing.name)), None)
+    return Event(EventKind.NO_EQUIPMENT, item=item)
 
 
 def _slot(handler_input: HandlerInput, name: str) -> Any:
@@ -405,7 +455,18 @@ def _event_for(handler_input: HandlerInput) -> Event:
         return _exercise_event(handler_input)
     if kind is EventKind.SET_REMINDER:
         return Event(kind, time=parse_time_slot(getattr(_slot(handler_input, "time"), "value", None)))
+    if kind is EventKind.NO_EQUIPMENT:
+        return _item_event(handler_input)
     return Event(kind)
+
+
+def _value_id(slot: Any) -> str | None:
+    """The id Alexa's entity resolution matched ("band" for "resistance band"), or None."""
+    resolutions = getattr(slot, "resolutions", None)
+    for authority in getattr(resolutions, "resolutions_per_authority", None) or []:
+        if authority.status.code.value == "ER_SUCCESS_MATCH" and authority.values:
+            return str(authority.values[0].value.id)
+    return None
 
 
 class IntentHandler(RequestTypeHandler):

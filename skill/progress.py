@@ -17,7 +17,11 @@ from enum import StrEnum
 from itertools import zip_longest
 from typing import Any
 
+from skill.routine_values import KINDS
+
 SCHEMA_VERSION = 1
+# The content's routine kinds: the full routine, and the short one for busy days.
+FULL, SHORT = KINDS
 # Enough days to answer "what's my streak" for two months; keeps the item tiny.
 HISTORY_LIMIT = 60
 
@@ -29,6 +33,10 @@ class Question(StrEnum):
     RESUME = "resume"
     RESTART = "restart"
     REMINDER = "reminder"
+    # "Does it still hurt?", first thing in the session after a pain stop: yes means it does.
+    PAIN_CHECK = "pain_check"
+    # A recognised voice, new to us, on an account with progress: "was that you?" (once).
+    OWNER = "owner"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,29 @@ class Progress:
     # lives only in this session's attributes (stored as None), so the next session retries.
     time_zone: str | None = None
     time_zone_checked_on: str | None = None
+    # What a person told us, so it is never asked again: the items they lack (EQUIPMENT ids;
+    # the content's substitute is used), the seated version of floor exercises, their pace (a
+    # multiplier of the gaps between movements; None is the content's default), and a session
+    # that ended on pain (the next one first asks how they feel, before anything else).
+    missing: tuple[str, ...] = ()
+    seated: bool = False
+    pace: float | None = None
+    pain_stopped: bool = False
+    # Households ([household]): the person's level (a level id of the content; None is its
+    # default), the kind of routine under way ("full", or "short" on a busy day; it goes with
+    # the position), and, aligned with `history`, the kind of each finished routine ("" for
+    # entries from before kinds were kept, which were full ones).
+    level: str | None = None
+    kind: str = FULL
+    history_kinds: tuple[str, ...] = ()
+    # An account's item: the recognised voices that have an item of their own (person ids),
+    # so that deleting the account's data finds every one (SkillDisabled names no person).
+    persons: tuple[str, ...] = ()
+    # A recognised voice's item: the day it was last listed on the account's item (the store
+    # lists it again now and then, so the account's item outlives it), and whether the
+    # account's own progress is still to be offered to this person (asked once).
+    listed_on: str | None = None
+    offer_account: bool = False
     # Kept only for the current session.
     briefed: bool = False
     paused: bool = False
@@ -83,6 +114,8 @@ class Progress:
             "done": list(self.done),
             "history": [day for day, _ in kept],
             "history_ids": [identity for _, identity in kept],
+            "history_kinds": list(_padded(self.history_kinds, len(self.history)))[-len(kept):]
+            if kept else [],
             "heard_disclaimer": self.heard_disclaimer,
             "updated_at": utc_text(self.updated_at),
             "version": self.version,
@@ -91,6 +124,15 @@ class Progress:
             "reminder_offered_on": self.reminder_offered_on,
             "time_zone": self.time_zone or None,
             "time_zone_checked_on": self.time_zone_checked_on if self.time_zone else None,
+            "missing": list(self.missing),
+            "seated": self.seated,
+            "pace": self.pace,
+            "pain_stopped": self.pain_stopped,
+            "level": self.level,
+            "kind": self.kind,
+            "persons": list(self.persons),
+            "listed_on": self.listed_on,
+            "offer_account": self.offer_account,
         }
 
     def fingerprints(self) -> list[str]:
@@ -133,18 +175,26 @@ class Progress:
         from the clock: two devices finishing in the same second must still differ.
         """
         entry = (day.isoformat(), identity or secrets.token_hex(6))
-        return replace(self, **_history_fields((*self.completions(), entry)),
-                       position=None, done=(), finished=True)
+        kinds = {**self.kinds(), entry: self.kind}
+        return replace(self, **_history_fields((*self.completions(), entry), kinds),
+                       position=None, done=(), finished=True, kind=FULL)
+
+    def kinds(self) -> dict[tuple[str, str], str]:
+        """The kind of each finished routine, by (day, identity); "" where it is unknown."""
+        return dict(zip(self.completions(), _padded(self.history_kinds, len(self.history)),
+                        strict=True))
 
 
 def _padded(ids: tuple[str, ...], length: int) -> tuple[str, ...]:
     return (*ids, *("",) * (length - len(ids)))[:length]
 
 
-def _history_fields(completions: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+def _history_fields(completions: tuple[tuple[str, str], ...],
+                    kinds: dict[tuple[str, str], str] | None = None) -> dict[str, tuple[str, ...]]:
     kept = completions[-HISTORY_LIMIT:]
     return {"history": tuple(day for day, _ in kept),
-            "history_ids": tuple(identity for _, identity in kept)}
+            "history_ids": tuple(identity for _, identity in kept),
+            "history_kinds": tuple((kinds or {}).get(entry, "") for entry in kept)}
 
 
 def _digest(stored: dict[str, Any]) -> str:
@@ -228,7 +278,9 @@ def progress_from_dict(raw: Any) -> Progress:
     return Progress(
         position=_position_from(raw.get("position")),
         done=_strings(raw.get("done")),
-        **_history_fields(_completions_from(raw.get("history"), raw.get("history_ids"))),
+        **_history_fields(_completions_from(raw.get("history"), raw.get("history_ids")),
+                          _kinds_from(raw.get("history"), raw.get("history_ids"),
+                                      raw.get("history_kinds"))),
         heard_disclaimer=bool(raw.get("heard_disclaimer", False)),
         updated_at=utc_text(_text(raw.get("updated_at"))),
         version=version if is_version(version) else 0,
@@ -237,12 +289,42 @@ def progress_from_dict(raw: Any) -> Progress:
         reminder_offered_on=_text(raw.get("reminder_offered_on")),
         time_zone=_text(raw.get("time_zone")),
         time_zone_checked_on=_text(raw.get("time_zone_checked_on")),
+        missing=_strings(raw.get("missing")),
+        seated=raw.get("seated") is True,
+        pace=_pace(raw.get("pace")),
+        pain_stopped=raw.get("pain_stopped") is True,
+        level=_text(raw.get("level")),
+        kind=raw["kind"] if raw.get("kind") in KINDS else FULL,
+        persons=_strings(raw.get("persons")),
+        listed_on=_text(raw.get("listed_on")),
+        offer_account=raw.get("offer_account") is True,
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),
         question=Question(question) if isinstance(question, str)
         and question in Question._value2member_map_ else None,
     )
+
+
+def _kinds_from(days: Any, ids: Any, kinds: Any) -> dict[tuple[str, str], str]:
+    """The stored kind of each completion, by (day, identity), read side by side with the
+    days as `_completions_from` reads them; an item from before kinds has none."""
+    if not isinstance(days, list) or not isinstance(kinds, list):
+        return {}
+    ids = ids if isinstance(ids, list) else []
+    return {
+        (day, identity if isinstance(identity, str) else ""): kind
+        for day, identity, kind in zip_longest(days, ids[:len(days)], kinds[:len(days)],
+                                               fillvalue="")
+        if isinstance(day, str) and kind in KINDS
+    }
+
+
+def _pace(raw: Any) -> float | None:
+    """A stored pace, or None (the default) for anything that is not a usable multiplier;
+    the routine snaps it to the content's nearest step."""
+    usable = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+    return float(raw) if usable and raw > 0 else None
 
 
 def is_version(value: Any) -> bool:
@@ -288,9 +370,21 @@ def merge_stored(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]
     newest = mine if _when(mine) >= _when(other) else other
     merged = replace(
         newest,
-        **_history_fields(_union(mine.completions(), other.completions())),
+        **_history_fields(_union(mine.completions(), other.completions()),
+                          {**other.kinds(), **mine.kinds()}),
         heard_disclaimer=mine.heard_disclaimer or other.heard_disclaimer,
         version=max(mine.version, other.version),
+        # What a person told us on either device still holds (nobody says "I have a band
+        # now"), and a pain stop on either one is asked about: missing a check is worse than
+        # asking once too often. The pace is the newest side's.
+        missing=tuple(dict.fromkeys((*mine.missing, *other.missing))),
+        seated=mine.seated or other.seated,
+        pain_stopped=mine.pain_stopped or other.pain_stopped,
+        # An account's list of voices only grows (deletion replaces the whole item), and the
+        # offer of an account's progress, once made on either side, has been made.
+        persons=tuple(dict.fromkeys((*mine.persons, *other.persons))),
+        listed_on=max(mine.listed_on or "", other.listed_on or "") or None,
+        offer_account=mine.offer_account and other.offer_account,
     )
     return merged.stored()
 

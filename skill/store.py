@@ -9,6 +9,9 @@ here once so that DynamoDB, SQLite and the in-memory store behave alike:
   the deletion time; it expires on its own. A write from a session that began before the
   deletion is refused, so a session still open on another device cannot bring the data
   back; a session begun after it starts fresh and replaces the tombstone.
+- A recognised voice (a `personId` in the request) has an item of its own, keyed by account
+  and person; the account's item serves an unrecognised voice and lists the account's
+  voices, so that deleting an account (SkillDisabled names no person) deletes each of them.
 - A stored item that cannot be what we wrote (not an object, a version that is not a whole
   number, unreadable text) is replaced by what can be salvaged from it, on the condition that
   it is still exactly that item, and logged once, instead of failing every turn.
@@ -23,14 +26,14 @@ import math
 import threading
 import time
 from abc import abstractmethod
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
-from skill.progress import is_version, merge_stored, progress_from_dict
+from skill.progress import Progress, is_version, merge_stored, progress_from_dict
 
 # Records of users who stop using the skill expire on their own (DynamoDB TTL).
 RETENTION_DAYS = 400
@@ -45,6 +48,12 @@ DELETED_ATTRIBUTE = "deleted_at"
 # of the session can be held against a deletion.
 SESSION_STARTED = "session_started"
 _MAX_MERGES = 3
+# A recognised voice's key: the account's, this, and the person id.
+PERSON_KEY = "#person#"
+# A voice is listed on its account's item again when its listing is this old, and an account
+# item that lists voices lives this much longer than RETENTION_DAYS: so the list deletion
+# reads always outlives the items on it, whatever TTL removes first.
+RELIST_DAYS = 30
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,22 @@ def user_ref(user_id: str) -> str:
 
 def user_id_of(request_envelope: RequestEnvelope) -> str:
     return request_envelope.context.system.user.user_id
+
+
+def person_id_of(request_envelope: RequestEnvelope) -> str | None:
+    """The recognised speaker's id (Alexa sends it only with personalisation on), or None."""
+    person = getattr(request_envelope.context.system, "person", None)
+    return getattr(person, "person_id", None) or None
+
+
+def person_key(account: str, person: str) -> str:
+    return f"{account}{PERSON_KEY}{person}"
+
+
+def record_key(request_envelope: RequestEnvelope) -> str:
+    """Whose item a request reads and writes: a recognised voice's own, else the account's."""
+    account, person = user_id_of(request_envelope), person_id_of(request_envelope)
+    return person_key(account, person) if person else account
 
 
 def request_instant(request_envelope: RequestEnvelope) -> float:
@@ -163,8 +188,12 @@ class ProgressStore(AbstractPersistenceAdapter):
     """Versioned reads and writes of one small item per user."""
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
-        user_id = user_id_of(request_envelope)
-        item, expect = self._current(user_id, session_started(request_envelope))
+        user_id = record_key(request_envelope)
+        started = session_started(request_envelope)
+        item, expect = self._current(user_id, started)
+        person = person_id_of(request_envelope)
+        if person and expect.replacing is None and VERSION_ATTRIBUTE not in item:
+            return self._first_contact(request_envelope, person, started)
         if expect.replacing is None:
             return item
         # Replaced now, on the read, so an unreadable item is fixed (and logged) once even
@@ -182,10 +211,52 @@ class ProgressStore(AbstractPersistenceAdapter):
         """
         version = attributes.get(VERSION_ATTRIBUTE, 0)
         expect = Expect(version if is_version(version) else 0, session_started(request_envelope))
-        attributes.update(self._write(user_id_of(request_envelope), dict(attributes), expect))
+        person = person_id_of(request_envelope)
+        if person and _listing_due(attributes, expect, request_instant(request_envelope)):
+            # Listed first: an item written before its voice is listed could outlive a deletion.
+            attributes["listed_on"] = self._list(request_envelope, person)
+        attributes.update(self._write(record_key(request_envelope), dict(attributes), expect))
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
-        self.bury(user_id_of(request_envelope), tombstone(request_instant(request_envelope)))
+        """Every voice of the account, then the account's item (which lists them), so a
+        failure part-way leaves the list for Alexa's retry of the event."""
+        account = user_id_of(request_envelope)
+        grave = tombstone(request_instant(request_envelope))
+        found = self.fetch(account)
+        listed = progress_from_dict(found.item).persons if found is not None else ()
+        for person in listed:
+            self.bury(person_key(account, person), grave)
+        self.bury(account, grave)
+
+    def take_account_progress(self, request_envelope: RequestEnvelope, own: dict[str, Any]
+                              ) -> dict[str, Any]:
+        """A recognised voice said the account's progress is theirs: it moves to their item.
+
+        Their item is written first, as a merge (finished routines by identity, so nothing
+        counts twice, even when this is retried), then the account's progress is cleared on
+        the condition that it is still what was moved; if the account changed in between,
+        the new part is moved too. The account keeps its list of voices.
+        """
+        account, started = user_id_of(request_envelope), session_started(request_envelope)
+        key = record_key(request_envelope)
+        version = own.get(VERSION_ATTRIBUTE, 0)
+        person = person_id_of(request_envelope)
+        if person and _listing_due(own, Expect(version if is_version(version) else 0, started),
+                                   request_instant(request_envelope)):
+            own = {**own, "listed_on": self._list(request_envelope, person)}
+        for _ in range(_MAX_MERGES):
+            theirs, account_expect = self._current(account, started)
+            kept = progress_from_dict(theirs).persons
+            moved = {**theirs, "persons": [], "offer_account": False}
+            version = own.get(VERSION_ATTRIBUTE, 0)
+            own = self._write(key, merge_stored(own, moved),
+                              Expect(version if is_version(version) else 0, started))
+            emptied = Progress(persons=kept).stored()
+            emptied.update({VERSION_ATTRIBUTE: _next_version(account_expect),
+                            TTL_ATTRIBUTE: _expiry(emptied)})
+            if self.put(account, emptied, account_expect):
+                return own
+        raise StoreError("gave up moving the account's progress after repeated conflicts")
 
     def read(self, user_id: str) -> dict[str, Any] | None:
         """The user's item as stored, or None for a new user (or one whose data was deleted)."""
@@ -194,11 +265,33 @@ class ProgressStore(AbstractPersistenceAdapter):
             return None
         return found.item
 
+    def _first_contact(self, request_envelope: RequestEnvelope, person: str, started: float
+                       ) -> dict[str, Any]:
+        """A voice new to us: listed on the account's item, then given an item of its own at
+        once, so the account's progress is offered to them once (if there is any) and their
+        later writes need no listing. A second read and two writes, once per voice."""
+        account = user_id_of(request_envelope)
+        current = self._current(account, started)
+        offer = _has_progress(progress_from_dict(current[0]))
+        own = Progress(offer_account=offer,
+                       listed_on=self._list(request_envelope, person, current)).stored()
+        return self._write(person_key(account, person), own, Expect(0, started))
+
+    def _list(self, request_envelope: RequestEnvelope, person: str,
+              current: tuple[dict[str, Any], Expect] | None = None) -> str:
+        """Put the voice on its account's list (a merge with concurrent writers, refused
+        after a deletion that came after this session began); returns the day it was listed.
+        `current`: the account's item as just read, if it was."""
+        account, started = user_id_of(request_envelope), session_started(request_envelope)
+        theirs, expect = current or self._current(account, started)
+        progress = progress_from_dict(theirs)
+        listed = replace(progress, persons=tuple(dict.fromkeys((*progress.persons, person))))
+        self._write(account, {**theirs, **listed.stored()}, expect)
+        return datetime.fromtimestamp(request_instant(request_envelope), UTC).date().isoformat()
+
     def _write(self, user_id: str, item: dict[str, Any], expect: Expect) -> dict[str, Any]:
         for _ in range(_MAX_MERGES):
-            base = 0 if expect.replacing is not None else expect.version
-            item.update({VERSION_ATTRIBUTE: base + 1,
-                         TTL_ATTRIBUTE: int(time.time()) + RETENTION_DAYS * 86400})
+            item.update({VERSION_ATTRIBUTE: _next_version(expect), TTL_ATTRIBUTE: _expiry(item)})
             if self.put(user_id, item, expect):
                 if expect.replacing is not None:
                     log.warning("replaced unreadable progress for %s (%s)", user_ref(user_id),
@@ -233,6 +326,36 @@ class ProgressStore(AbstractPersistenceAdapter):
     @abstractmethod
     def bury(self, user_id: str, grave: dict[str, Any]) -> None:
         """Replace whatever is stored with the tombstone, unconditionally: deletion wins."""
+
+
+def _next_version(expect: Expect) -> int:
+    """The version a write carries: one past the one it replaces (an unreadable item's
+    version, whatever it was, counts as none)."""
+    return (0 if expect.replacing is not None else expect.version) + 1
+
+
+def _expiry(item: dict[str, Any]) -> int:
+    """When an untouched item expires (TTL): an account's item listing voices lives longer
+    than any of them can (see RELIST_DAYS)."""
+    days = RETENTION_DAYS + (RELIST_DAYS if item.get("persons") else 0)
+    return int(time.time()) + days * 86400
+
+
+def _has_progress(progress: Progress) -> bool:
+    """Something worth offering to a voice: routines done, or one under way."""
+    return bool(progress.history or progress.position)
+
+
+def _listing_due(attributes: dict[str, Any], expect: Expect, now: float) -> bool:
+    """A voice's item is written only while it is listed: its first write (its item was
+    never made, or is gone), and again once the listing is RELIST_DAYS old."""
+    if expect.version == 0 or expect.replacing is not None:
+        return True
+    try:
+        listed = datetime.fromisoformat(str(attributes.get("listed_on"))).replace(tzinfo=UTC)
+    except ValueError:
+        return True
+    return now - listed.timestamp() >= RELIST_DAYS * 86400
 
 
 class MemoryStore(ProgressStore):

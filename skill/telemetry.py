@@ -276,7 +276,9 @@ class TurnRecord:
             samples.append(Sample(Metric.ROUTINES_COMPLETED, (1,), {Dim.KIND: self._kind()}))
         where = {Dim.EXERCISE: (before.exercise if before.phase in ACTIVE_PHASES else None)
                  or NONE}
-        if self.event is EventKind.PAIN:
+        # Dizziness or a fall ends the session like pain does: a safety stop, not a drop-off
+        # (a cramp only pauses the set).
+        if self.event in (EventKind.PAIN, EventKind.DIZZY):
             samples.append(Sample(Metric.PAIN_STOPS, (1,), where))
         elif self.ends_session and before.phase in ACTIVE_PHASES and not completed:
             samples.append(Sample(Metric.DROP_OFFS, (1,), where))

@@ -138,8 +138,10 @@ def test_a_stale_routine_starts_fresh() -> None:
 
 
 def test_streak_is_said_on_completion_when_worth_saying() -> None:
-    progress = Progress(position=Position("toe_pencil_pickups", 2), briefed=True,
-                        heard_disclaimer=True, done=("toe_presses",),
+    progress = Progress(position=Position("toe_pencil_pickups", 2, 1), briefed=True,
+                        heard_disclaimer=True,
+                        # Most of the routine done, so it counts (the content's streak rule).
+                        done=("toe_presses", "toe_walking", "ankle_circles", "resisted_flexion"),
                         history=("2026-11-22", "2026-11-23"))
     new, reply = COACH.handle(progress, Event(EventKind.NEXT), NOW)
     said = " ".join(s.text for s in reply.speech if isinstance(s, Say))

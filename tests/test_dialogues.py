@@ -158,7 +158,7 @@ def test_fallback_reprompts_without_ending(talk):
     assert not heard.ended
     alexa.say("NextExerciseIntent")
     heard = alexa.say("AMAZON.FallbackIntent")
-    heard.hears("didn't catch that", "next", "repeat", "help")
+    heard.hears("didn't catch that", "ready", "repeat", "pause")
 
 
 def test_unknown_intent_name_is_treated_as_fallback(talk):

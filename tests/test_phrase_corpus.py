@@ -6,21 +6,34 @@ corpus (tests/phrases/corpus.txt, what people say, by meaning) is matched the wa
 virtual-alexa simulator matches: literally, against the samples and slot values, after dropping
 fillers. Each line must reach exactly one intent, the one its meaning names, with the slot value
 the line expects; the console's more forgiving resolver must agree, and so must virtual-alexa's
-own matcher (tests/phrases/match.js; skipped locally without node, required under CI).
+own matcher (tests/phrases/match.js; skipped locally without node, required under CI). Then
+every line is said to the skill itself, through the Lambda handler, in the situation its
+meaning is about, and the answer must fit the meaning (tests/phrases/corpus.py: MEANING_ANSWERS).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Callable, Iterator
 from functools import cache
 
 import pytest
 
+from skill import lambda_function
+from skill.app import build_skill
+from skill.envelopes import Device, slot
 from skill.nlu import Resolved, Resolver, heard
+from skill.progress import progress_from_dict
+from skill.routine import load_routine
+from skill.store import MemoryStore
 from tests.child_process import missing_node_package, skip_or_fail
+from tests.conftest import Clock
+from tests.conversation import Heard
+from tests.echo import Echo
 from tests.phrases import corpus
 from tests.template_loader import REPO_ROOT
 
@@ -154,3 +167,116 @@ def test_the_check_catches_a_line_on_the_wrong_intent_or_two() -> None:
     assert "AMAZON.NextIntent, NextExerciseIntent" in (
         _problem(twice, corpus.parse("# meaning: next\nnext\n")[0]) or ""
     )
+
+
+def test_every_meaning_says_what_the_skill_must_answer() -> None:
+    assert set(corpus.MEANING_ANSWERS) == set(corpus.MEANING_INTENTS)
+    assert {answer.where for answer in corpus.MEANING_ANSWERS.values()} <= set(SITUATIONS)
+
+
+# -- the skill's answer fits each line's meaning --------------------------------------------
+
+# A question cuts into ankle circles' rounds this many seconds in.
+MID_SET_SECOND = 20
+# Enough "ready"s to finish from the last exercise; a loop here cannot run away.
+MAX_TURNS = 20
+
+
+def _new(echo: Echo) -> None:
+    echo.open()
+
+
+def _intro(echo: Echo) -> None:
+    echo.open()
+    echo.say("AMAZON.YesIntent")
+    echo.say("GoToExerciseIntent", exercise="ankle circles")
+
+
+def _mid_set(echo: Echo) -> None:
+    _intro(echo)
+    echo.say("NextExerciseIntent")
+
+
+def _to_the_end(echo: Echo) -> None:
+    for _ in range(MAX_TURNS):
+        echo.say("NextExerciseIntent")
+        if progress_from_dict(echo.device.attributes.get("progress")).finished:
+            return
+    raise AssertionError("the routine never finished")
+
+
+def _back(echo: Echo) -> None:
+    """Yesterday a routine finished, today ankle circles stopped at its introduction."""
+    echo.open()
+    echo.say("AMAZON.YesIntent")
+    _to_the_end(echo)
+    echo.say("AMAZON.StopIntent")
+    echo.next_day()
+    _intro(echo)
+    echo.say("AMAZON.StopIntent")
+    echo.open()
+
+
+def _pain_check(echo: Echo) -> None:
+    _mid_set(echo)
+    echo.barge_in(MID_SET_SECOND, "PainIntent")
+    echo.open()
+
+
+def _finished(echo: Echo) -> None:
+    echo.open()
+    echo.say("AMAZON.YesIntent")
+    echo.say("GoToExerciseIntent", exercise="toe pencil pickups")
+    _to_the_end(echo)
+
+
+SITUATIONS: dict[str, Callable[[Echo], None]] = {
+    "new": _new, "intro": _intro, "mid_set": _mid_set, "back": _back,
+    "pain_check": _pain_check, "finished": _finished,
+}
+
+
+@pytest.fixture(scope="module")
+def situations() -> Iterator[dict[str, Echo]]:
+    """Each situation set up once (its own user), then copied for every line said in it:
+    a turn in an open session reads its progress from the session, so copies don't mix."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(lambda_function, "_skill", build_skill(MemoryStore(), Clock()))
+    made = {}
+    for name, set_up in SITUATIONS.items():
+        echo = Echo(lambda_function.handler, Device(user_id=f"amzn1.ask.account.{name}"))
+        set_up(echo)
+        made[name] = echo
+    yield made
+    patch.undo()
+
+
+def _said(echo: Echo, reading: Resolved) -> Heard:
+    """The line as Alexa sends it, slots resolved, after the last response has played."""
+    slots = {name: slot(name, value.spoken, value.value_id)
+             for name, value in reading.slots.items()}
+    echo.wait(600)
+    return echo._send(echo.device.intent(reading.intent, slots))
+
+
+@pytest.mark.parametrize("meaning", MEANINGS)
+def test_the_skills_answer_fits_every_lines_meaning(meaning: str,
+                                                    situations: dict[str, Echo]) -> None:
+    expected = corpus.MEANING_ANSWERS[meaning]
+    resolver = _resolver("en-US")
+    names = {exercise.id: exercise.name for exercise in load_routine().exercises}
+    wrong = []
+    for line in (line for line in LINES if line.meaning == meaning):
+        reading = resolver.resolve(line.phrase)
+        assert reading is not None, line.phrase
+        echo = copy.deepcopy(situations[expected.where])
+        if expected.where == "mid_set":
+            answer = echo.barge_in(MID_SET_SECOND, reading.intent, **{
+                name: value.spoken for name, value in reading.slots.items()})
+        else:
+            answer = _said(echo, reading)
+        exercise = next((value.value_id for value in reading.slots.values()), None)
+        says = expected.says.replace("{exercise}", names.get(exercise or "", ""))
+        if says.lower() not in answer.text.lower() or answer.ended != expected.ends:
+            wrong.append((line.number, line.phrase, answer.text[:160], answer.ended))
+    assert wrong == []

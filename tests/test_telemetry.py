@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import re
-import string
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -479,7 +478,9 @@ def test_a_broken_sink_never_costs_the_user_their_answer(talk, captured) -> None
 
 # ----------------------------------------------------------------------------- privacy
 
-SECRET = st.text(string.ascii_letters + string.digits, min_size=16, max_size=40)
+# Lower-case hex with a digit run: it can never be a piece of an intent, field or metric name,
+# so finding one in the output means it leaked.
+SECRET = st.text("0123456789abcdef", min_size=16, max_size=40).map(lambda text: f"7{text}9")
 
 
 def _envelope(kind: str, device: Device, spoken: str) -> dict[str, Any]:
@@ -525,7 +526,11 @@ def test_no_log_line_or_metric_holds_an_identifier_or_a_body(
         system["apiAccessToken"] = f"token-{token}"
         system["person"] = {"personId": f"amzn1.ask.person.{person}",
                             "personAccessToken": f"token-{token}"}
-        device.receive(lambda_function.handler(envelope, None))
+        try:
+            device.receive(lambda_function.handler(envelope, None))
+        except StoreError:
+            # A deletion the store could not carry out fails the event, so Alexa retries it.
+            assert kind == "disabled" and fail
     output = captured.everything()
     for secret in (user, person, device_id, token, consent, spoken):
         assert secret not in output

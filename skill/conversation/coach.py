@@ -12,14 +12,14 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
-from skill.conversation import reminder_dialogue
+from skill.conversation import household, reminder_dialogue
 from skill.conversation.machine import TABLE
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
 from skill.conversation.turn import Outcome, Turn
 from skill.conversation.values import Event, EventKind, Fulfilment, Plan
-from skill.progress import Position, Progress
-from skill.routine import Routine, load_routine
+from skill.progress import FULL, Position, Progress, Question
+from skill.routine import Routine, load_routine, routine_for
 from skill.texts import Texts, load_texts, supported_locale
 
 # Asked without our name ("Alexa, start my foot routine"), these land in the right place
@@ -30,6 +30,9 @@ _CAN_FULFILL = {
     EventKind.LIST: Fulfilment.YES,
     EventKind.STREAK: Fulfilment.YES,
     EventKind.DISCLAIMER: Fulfilment.YES,
+    EventKind.SHORT_ROUTINE: Fulfilment.YES,
+    EventKind.WEEK: Fulfilment.YES,
+    EventKind.LEVEL: Fulfilment.YES,
     EventKind.NEXT: Fulfilment.MAYBE,
     EventKind.SKIP: Fulfilment.MAYBE,
 }
@@ -49,20 +52,40 @@ class Coach:
         self.routine = routine
         self.texts = texts
         self.book = Phrasebook(routine, texts)
+        # A person's own routine (pace, seated versions, substitutes) is rendered once per
+        # combination and shared; routine_for keeps each Routine alive, so ids are stable.
+        self._books: dict[int, Phrasebook] = {id(routine): self.book}
 
     def plan(self, progress: Progress, event: Event) -> Plan:
         """The outside calls `handle` needs the results of for this event (see Plan)."""
         progress, phase = self._arrive(progress, event)
-        return Plan(reminder=reminder_dialogue.job_for(progress, phase, event))
+        claim = (phase is Phase.OFFERED and progress.question is Question.OWNER
+                 and event.kind is EventKind.YES)
+        return Plan(reminder=reminder_dialogue.job_for(progress, phase, event), claim=claim)
 
     def handle(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         """What the user hears next and where they are afterwards. The results of the
         plan's calls come in `event`; a call with no result is answered as unreachable."""
         progress, phase = self._arrive(progress, event, now)
-        progress, reply = TABLE[phase, event.kind](Turn(self.book, event, now, phase), progress)
+        turn = Turn(self.book_for(progress), event, now, phase, self.book_for)
+        progress, reply = TABLE[phase, event.kind](turn, progress)
+        reply = household.greeted(self.book, event, reply)
         if event.progress_unavailable and reply.speech:
             reply = replace(reply, speech=(self.book.say("progress_unavailable"), *reply.speech))
         return progress, reply
+
+    def book_for(self, progress: Progress) -> Phrasebook:
+        """The words of the routine this person does: their pace, seated versions of floor
+        exercises and substitutes for what they lack, as they told us."""
+        if (progress.pace is None and not progress.seated and not progress.missing
+                and progress.level is None and progress.kind == FULL):
+            return self.book
+        routine = routine_for(kind=progress.kind, level=progress.level, pace=progress.pace,
+                              seated=progress.seated, missing=progress.missing)
+        book = self._books.get(id(routine))
+        if book is None or book.routine is not routine:
+            book = self._books[id(routine)] = Phrasebook(routine, self.texts)
+        return book
 
     def _arrive(self, progress: Progress, event: Event, now: datetime | None = None
                 ) -> tuple[Progress, Phase]:
@@ -71,7 +94,9 @@ class Coach:
         `now` dates a place that moved on because an exercise's rounds were heard."""
         if event.opens_session or event.kind is EventKind.LAUNCH:
             progress = progress.for_new_session()
-        book = self.book
+        if progress.position is None:  # a short routine lasts while one is under way
+            progress = replace(progress, kind=FULL)
+        book = self.book_for(progress)
         position = _valid(book, progress.position)
         if position is not None and event.reached is not None:
             # Where the last response (a set's rounds) had got to when this request came.

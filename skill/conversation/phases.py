@@ -15,6 +15,7 @@ from skill.progress import Progress
 class Phase(StrEnum):
     IDLE = "idle"  # nothing under way in this session (there may be a saved place)
     OFFERED = "offered"  # a yes/no question is open: start, resume, restart or a reminder
+    RECOVERING = "recovering"  # the last session stopped on pain: how it feels comes first
     EXERCISING = "exercising"  # an exercise step was spoken and the user is on it
     PAUSED = "paused"  # the user paused mid-routine
     FINISHED = "finished"  # the routine ended in this session
@@ -24,6 +25,8 @@ def phase_of(progress: Progress) -> Phase:
     """An open question comes first: "yes" and "no" must answer it, whatever else holds."""
     if progress.question:
         return Phase.OFFERED
+    if progress.pain_stopped:
+        return Phase.RECOVERING
     if progress.paused and progress.position:
         return Phase.PAUSED
     if progress.finished:

@@ -13,7 +13,7 @@ from datetime import date
 from skill.conversation.phases import Phase
 from skill.conversation.steps import Step, StepBuilder
 from skill.conversation.values import Card, Reply, Screen
-from skill.progress import Position, Question, streak
+from skill.progress import SHORT, Position, Question, streak
 from skill.routine import Exercise, Routine
 from skill.speech import Say, Speech
 from skill.texts import Texts
@@ -21,12 +21,15 @@ from skill.texts import Texts
 HELP = {
     Phase.IDLE: "help_idle",
     Phase.OFFERED: "help_question",
+    Phase.RECOVERING: "help_recovering",
     Phase.EXERCISING: "help_exercising",
     Phase.PAUSED: "help_paused",
     Phase.FINISHED: "help_finished",
 }
-# Mid-routine a user needs the moving words; anywhere else, how to begin.
-FALLBACK = {Phase.EXERCISING: "fallback_exercising", Phase.PAUSED: "fallback_exercising"}
+# "Didn't catch that" names what fits where the user is (mid-set: ready, repeat, pause); at a
+# question or idle it is followed by the question itself, which says what to answer.
+FALLBACK = {Phase.EXERCISING: "fallback_exercising", Phase.PAUSED: "fallback_paused",
+            Phase.FINISHED: "fallback_finished"}
 # What to say when a turn leaves the user in a phase with nothing else to ask.
 PROMPT = {Phase.PAUSED: "paused_reprompt", Phase.FINISHED: "finished_prompt"}
 QUESTIONS = {
@@ -34,6 +37,7 @@ QUESTIONS = {
     Question.RESUME: ("offer_resume", "offer_resume_reprompt"),
     Question.RESTART: ("offer_restart", "offer_restart_reprompt"),
     Question.REMINDER: ("reminder_offer", "reminder_offer_reprompt"),
+    Question.OWNER: ("owner_question", "owner_reprompt"),
 }
 
 
@@ -129,7 +133,7 @@ class Phrasebook:
             return (self.say("streak_none"),)
         days = streak(history, today)
         return (
-            self.say("streak_total", times=len(history)),
+            Say(self.texts.plural("streak_total", len(history), times=len(history))),
             self.say("streak_days", days=self.texts.number(days)) if days >= 2
             else self.say("streak_encourage"),
         )
@@ -148,11 +152,24 @@ class Phrasebook:
                      left=left),
         )
 
-    def finished(self, done: tuple[str, ...], history: tuple[str, ...], today: date) -> Speech:
-        """The end of a routine: what was done (by id), a streak worth saying, advice."""
+    def finished(self, done: tuple[str, ...], history: tuple[str, ...], today: date,
+                 counted: bool) -> Speech:
+        """The end of a routine: what was done (by id), and only for a routine that counts
+        (most of it done) the congratulations and a streak; one that doesn't is told so."""
+        if not counted:
+            total = len(self.routine.exercises)
+            needed = self.texts.number(self.routine.streak.needed(total))
+            return (
+                self.say("finished_nothing_done"),
+                *((self.say("finished_done", done=self.names(done)),
+                   self.say("finished_not_counted", needed=needed,
+                            total=self.texts.number(total))) if done else ()),
+                self.say("finished_advice"),
+            )
         return (
-            self.say("finished") if done else self.say("finished_nothing_done"),
-            *((self.say("finished_done", done=self.names(done)),) if done else ()),
+            # A short routine is praised as what it was, not as "your foot routine".
+            self.say("finished_short" if self.routine.kind == SHORT else "finished"),
+            self.say("finished_done", done=self.names(done)),
             *self.streak_line(history, today),
             self.say("finished_advice"),
         )
@@ -221,18 +238,26 @@ class Phrasebook:
             position.set_index < len(reps))
         return min(behind / sum(reps), 1.0)
 
-    def question(self, question: Question, position: Position | None) -> tuple[Speech, Speech]:
-        """A yes/no question and its reprompt; resuming names the place when there is one."""
+    def question(self, question: Question, position: Position | None, standalone: bool = False
+                 ) -> tuple[Speech, Speech]:
+        """A yes/no question and its reprompt; resuming names the place when there is one.
+        `standalone` asks it in the words of the reprompt, which stand on their own: after
+        an answer to something else, "Shall we pick up there?" has no "there"."""
         if question is Question.RESUME and not position:
             question = Question.START
+        if question is Question.PAIN_CHECK:
+            check = (Say(self.routine.safety.pain_check),)
+            reprompt = (self.say("pain_check_reprompt"),)
+            return (reprompt if standalone else check), reprompt
         prompt, reprompt = QUESTIONS[question]
-        return (self.say(prompt),), (self.say(reprompt, name=self.name(position)),)
+        again = (self.say(reprompt, name=self.name(position)),)
+        return (again if standalone else (self.say(prompt),)), again
 
     def prompt(self, phase: Phase, question: Question | None, position: Position | None
                ) -> tuple[Speech, Speech]:
         """What to say next, and if the user goes quiet, in a phase with nothing new."""
         if question:
-            return self.question(question, position)
+            return self.question(question, position, standalone=True)
         if phase is Phase.EXERCISING and position:
             reprompt = self.instruction(position).reprompt
         else:
@@ -242,8 +267,8 @@ class Phrasebook:
     def help(self, phase: Phase, position: Position | None) -> Speech:
         return (self.say(HELP[phase], name=self.name(position)),)
 
-    def fallback(self, phase: Phase) -> Speech:
-        return (self.say(FALLBACK.get(phase, "fallback")),)
+    def fallback(self, phase: Phase, position: Position | None) -> Speech:
+        return (self.say(FALLBACK.get(phase, "fallback"), name=self.name(position)),)
 
     def unknown_exercise(self, spoken: str | None) -> Speech:
         spoken = spoken or self.texts.line("that_one")

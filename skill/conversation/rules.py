@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from skill.conversation import reminder_dialogue
+from skill.conversation import questions, reminder_dialogue
 from skill.conversation.phases import Phase
 from skill.conversation.turn import Outcome, Turn, answer, ask, carry_on, tell
 from skill.conversation.values import Reply
@@ -82,17 +82,20 @@ def advance(turn: Turn, progress: Progress, position: Position) -> Outcome:
 
 
 def finish(turn: Turn, progress: Progress) -> Outcome:
-    """Only exercises today's content still has count: skipping everything (or only having
-    done exercises since removed) is not a routine done, so the streak must not count it."""
+    """An honest streak: a routine counts toward history and streaks only when most of it
+    was done (the content's rule, e.g. four of five exercises), and only exercises today's
+    content still has count. A go-to plus one exercise is the end of the routine, not one
+    finished, and is told so."""
     today = turn.now.date()
     done = tuple(i for i in progress.done if turn.book.routine.index_of(i) is not None)
-    if done:
+    counted = turn.book.routine.counts(done)
+    if counted:
         progress = progress.completed_on(today)
     else:
         progress = replace(progress, position=None, done=(), finished=True)
     progress = replace(progress, updated_at=turn.now.isoformat())
-    speech = turn.book.finished(done, progress.history, today)
-    if done and reminder_dialogue.may_offer(progress, today):
+    speech = turn.book.finished(done, progress.history, today, counted)
+    if counted and reminder_dialogue.may_offer(progress, today):
         return ask(turn, progress, Question.REMINDER, speech)
     return carry_on(turn, progress, speech)
 
@@ -116,7 +119,8 @@ def launch(turn: Turn, progress: Progress) -> Outcome:
         welcome = (book.say("welcome_first", minutes=book.routine.minutes),)
         return ask(turn, progress, Question.START, welcome)
     welcome = (book.say("welcome_back"),
-               *book.streak_line(progress.history, turn.now.date(), on_launch=True), *lead)
+               *book.streak_line(progress.history, turn.now.date(), on_launch=True), *lead,
+               *questions.equipment_reminder(turn, position))
     if position:
         return ask(turn, progress, Question.RESUME,
                    (*welcome, *book.where(position, progress.done)))
@@ -256,7 +260,13 @@ def help_here(turn: Turn, progress: Progress) -> Outcome:
 
 
 def not_understood(turn: Turn, progress: Progress) -> Outcome:
-    return carry_on(turn, progress, turn.book.fallback(turn.phase))
+    """What fits here, never a generic menu: mid-set, paused or finished the fallback names
+    the words that work; at a question (or idle) the question itself follows it."""
+    speech = turn.book.fallback(turn.phase, progress.position)
+    if turn.phase in (Phase.EXERCISING, Phase.PAUSED, Phase.FINISHED):
+        _, reprompt = turn.book.prompt(turn.phase, None, progress.position)
+        return progress, Reply(speech, reprompt)
+    return carry_on(turn, progress, speech)
 
 
 def okay(turn: Turn, progress: Progress) -> Outcome:
@@ -268,14 +278,10 @@ def stop(turn: Turn, progress: Progress) -> Outcome:
     if progress.position:
         speech = (turn.book.say("goodbye_saved", name=turn.book.place_name(progress.position)),)
     else:
-        speech = (turn.book.say("goodbye_done" if progress.finished else "goodbye"),)
+        # "Great work today" only after a routine that counted today, never after skipping.
+        worked = progress.finished and turn.now.date().isoformat() in progress.history
+        speech = (turn.book.say("goodbye_done" if worked else "goodbye"),)
     return replace(progress, paused=False, question=None), Reply(speech, end_session=True)
-
-
-def pain(turn: Turn, progress: Progress) -> Outcome:
-    """Safety first: stop at once, advise a doctor, and end the session."""
-    progress = replace(progress, paused=False, question=None)
-    return progress, Reply((turn.book.say("pain"),), end_session=True)
 
 
 def session_ended(turn: Turn, progress: Progress) -> Outcome:

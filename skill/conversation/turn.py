@@ -29,13 +29,21 @@ class Turn:
     event: Event
     now: datetime
     phase: Phase
+    # The words of a person's routine, for a rule that changes it (pace, seated, an item).
+    book_for: Callable[[Progress], Phrasebook] | None = None
+
+    def rebooked(self, progress: Progress) -> Turn:
+        """This turn in the words of `progress`'s routine, once a rule has changed it."""
+        return replace(self, book=self.book_for(progress)) if self.book_for else self
 
 
 Rule = Callable[[Turn, Progress], Outcome]
 
 
-def ask(turn: Turn, progress: Progress, question: Question, lead: Speech) -> Outcome:
-    prompt, reprompt = turn.book.question(question, progress.position)
+def ask(turn: Turn, progress: Progress, question: Question, lead: Speech,
+        standalone: bool = False) -> Outcome:
+    """`standalone` after an answer to something else (Phrasebook.question says why)."""
+    prompt, reprompt = turn.book.question(question, progress.position, standalone)
     return replace(progress, question=question), Reply(lead + prompt, reprompt)
 
 
@@ -43,9 +51,11 @@ def carry_on(turn: Turn, progress: Progress, lead: Speech) -> Outcome:
     """`lead`, then the prompt for where the user is now; never ends the session. An idle
     user is always offered something: their saved place, or a start."""
     phase = phase_of(progress)
+    if phase is Phase.RECOVERING:  # after a pain stop, how it feels comes before anything
+        return ask(turn, progress, Question.PAIN_CHECK, lead, standalone=True)
     if phase is Phase.IDLE:
         question = Question.RESUME if progress.position else Question.START
-        return ask(turn, progress, question, lead)
+        return ask(turn, progress, question, lead, standalone=True)
     prompt, reprompt = turn.book.prompt(phase, progress.question, progress.position)
     return progress, Reply(lead + prompt, reprompt)
 

@@ -39,6 +39,27 @@ class EventKind(StrEnum):
     SET_REMINDER = "set_reminder"
     CANCEL_REMINDER = "cancel_reminder"
     REMINDER_STATUS = "reminder_status"
+    # How people talk mid-exercise ([talk]): a bare "I'm done", safety reports that are not
+    # pain, questions answered in place, and what they tell us about themselves.
+    SET_DONE = "set_done"
+    CRAMP = "cramp"
+    DIZZY = "dizzy"
+    TIRED = "tired"
+    FEEL_FINE = "feel_fine"
+    TIME_LEFT = "time_left"
+    WHICH_SIDE = "which_side"
+    EQUIPMENT = "equipment"
+    PURPOSE = "purpose"
+    NO_EQUIPMENT = "no_equipment"
+    SEATED = "seated"
+    SLOWER = "slower"
+    FASTER = "faster"
+    # A household's own requests ([household]): levels, the short routine, the week.
+    EASIER = "easier"
+    HARDER = "harder"
+    LEVEL = "level"
+    SHORT_ROUTINE = "short_routine"
+    WEEK = "week"
 
 
 class Fulfilment(StrEnum):
@@ -91,6 +112,8 @@ class Plan:
     """
 
     reminder: ReminderJob | None = None
+    # A recognised voice said the account's progress is theirs: move it to their own item.
+    claim: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,11 @@ class Event:
     reminder: ReminderResult | None = None  # the result of the Plan's reminder call
     # Where the last response (a set's rounds) had got to when this request came.
     reached: Reached | None = None
+    item: str | None = None  # an EQUIPMENT id: "I don't have a band" -> "band"
+    # The recognised speaker's person id (greeted by name; never stored by the coach).
+    person: str | None = None
+    # The result of the Plan's claim: True moved, False could not be moved, None not asked.
+    claimed: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ MEANING_INTENTS: dict[str, str] = {
     "skip": "SkipExerciseIntent",
     "go_to": "GoToExerciseIntent",
     "pain": "PainIntent",
+    # "It still hurts", answering "does it still hurt?" after a pain stop, is pain again.
+    "still_hurts": "PainIntent",
+    # "I feel fine": the other answer to that question (Amazon's Yes and No would be guesses).
+    "feel_fine": "FeelFineIntent",
     # A cramp is not pain: the content advises resting the foot and carrying on.
     "cramp": "CrampIntent",
     "dizzy": "DizzyIntent",
@@ -43,7 +47,7 @@ MEANING_INTENTS: dict[str, str] = {
     "previous": "AMAZON.PreviousIntent",
     # "hold on", "one second", "I need a break" ask for a pause outright.
     "pause": "AMAZON.PauseIntent",
-    # "I'm tired" reports a state; the coach may pause and offer to stop for today.
+    # "I'm tired" reports a state; the coach pauses with a word that resting is fine.
     "tired": "TiredIntent",
     "resume": "AMAZON.ResumeIntent",
     "restart": "AMAZON.StartOverIntent",
@@ -66,6 +70,76 @@ MEANING_INTENTS: dict[str, str] = {
     "set_reminder": "SetReminderIntent",
     "cancel_reminder": "CancelReminderIntent",
     "reminder_status": "ReminderStatusIntent",
+    # A household's own ([household]): each person's level, the short routine, the week.
+    "easier": "EasierIntent",
+    "harder": "HarderIntent",
+    "level": "LevelIntent",
+    "short_routine": "ShortRoutineIntent",
+    "week": "WeekSummaryIntent",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the skill must do with a meaning: said `where` (a situation the corpus test sets
+    up through the Lambda handler), its answer contains `says` (case aside; "{exercise}" is
+    the name of the exercise the line's slot names) and ends the session or not."""
+
+    where: str
+    says: str
+    ends: bool = False
+
+
+# Situations (tests/test_phrase_corpus.py builds each): "new" a first launch, at "would you
+# like to start?"; "back" a returning user at "shall we pick up there?" (ankle circles);
+# "intro" the introduction of ankle circles (exercise 3, left foot first); "mid_set" right
+# after ankle circles' first set was played; "pain_check" the launch after a pain stop;
+# "finished" the end of a routine.
+MEANING_ANSWERS: dict[str, Answer] = {
+    "start": Answer("new", "exercise 1 of 5"),
+    "next": Answer("intro", "draw slow circles"),
+    "go_on": Answer("intro", "draw slow circles"),
+    "set_done": Answer("intro", "draw slow circles"),
+    "skip": Answer("intro", "skipping ankle circles"),
+    "go_to": Answer("intro", "{exercise}"),
+    "pain": Answer("mid_set", "doctor", ends=True),
+    "still_hurts": Answer("pain_check", "talk to your doctor", ends=True),
+    "feel_fine": Answer("pain_check", "glad it feels better"),
+    "cramp": Answer("mid_set", "put your foot down flat"),
+    "dizzy": Answer("mid_set", "sit down", ends=True),
+    "progress": Answer("mid_set", "exercise 3 of 5"),
+    "time_left": Answer("mid_set", "minutes to go"),
+    "list": Answer("intro", "the routine has 5 exercises"),
+    "disclaimer": Answer("intro", "not a substitute for advice"),
+    "streak": Answer("back", "finished the routine once"),
+    "repeat": Answer("intro", "exercise 3 of 5: ankle circles"),
+    "previous": Answer("intro", "toe walking"),
+    # On a device a paused session cannot wait: the place is saved and the session ends.
+    "pause": Answer("mid_set", "ask foot routine to resume", ends=True),
+    "tired": Answer("mid_set", "take a break", ends=True),
+    "resume": Answer("back", "back into position"),
+    "restart": Answer("intro", "starting over"),
+    "yes": Answer("back", "back into position"),
+    "no": Answer("back", "start from the beginning instead"),
+    "help": Answer("intro", "we're on ankle circles"),
+    "stop": Answer("mid_set", "saved your place", ends=True),
+    "done_for_today": Answer("back", "saved your place", ends=True),
+    "cancel": Answer("mid_set", "saved your place", ends=True),
+    "which_side": Answer("intro", "your left foot"),
+    "equipment": Answer("intro", "for ankle circles, you'll need"),
+    "purpose": Answer("intro", "loose, mobile ankles"),
+    "no_equipment": Answer("intro", "will do instead"),
+    "seated": Answer("intro", "seated version"),
+    "slower": Answer("intro", "slow down"),
+    "faster": Answer("intro", "quicker"),
+    "set_reminder": Answer("finished", "reminder"),
+    "cancel_reminder": Answer("intro", "reminder"),
+    "reminder_status": Answer("intro", "reminder"),
+    "easier": Answer("intro", "made it easier"),
+    "harder": Answer("intro", "step it up"),
+    "level": Answer("intro", "standard level"),
+    "short_routine": Answer("new", "short routine for a busy day"),
+    "week": Answer("back", "this week"),
 }
 
 _HEADER = re.compile(r"^#\s*meaning:\s*(\w+)\s*$")
