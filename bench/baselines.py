@@ -146,14 +146,14 @@ def sample_lambda_handler(table_name: str, save_every_turn: bool = False) -> Any
     return builder.lambda_handler()
 
 
-class ForgetSavedFingerprint(AbstractResponseInterceptor):
-    """Runs just before our SaveProgress and hides what was last saved, so it always writes."""
-
-    def __init__(self, session_key: str) -> None:
-        self.session_key = session_key
+class ForgetSavedProgress(AbstractResponseInterceptor):
+    """Runs just before our SaveProgress and makes it write whatever it holds."""
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        handler_input.attributes_manager.session_attributes.pop(self.session_key, None)
+        # Deferred: the hello-world child must not import our skill.
+        from skill.storage.session import ProgressSession
+
+        ProgressSession(handler_input).forget_saved()
 
 
 def save_every_turn(skill: CustomSkill) -> CustomSkill:
@@ -163,8 +163,5 @@ def save_every_turn(skill: CustomSkill) -> CustomSkill:
     `skill.app.build_skill` in everything but the write rule, whatever handlers it gains.
     The run checks that the baseline really wrote on every turn.
     """
-    from skill import handlers  # deferred: the hello-world child must not import our skill
-
-    saved_key = handlers._SAVED  # the session attribute SaveProgress compares against
-    skill.request_dispatcher.response_interceptors.insert(0, ForgetSavedFingerprint(saved_key))
+    skill.request_dispatcher.response_interceptors.insert(0, ForgetSavedProgress())
     return skill

@@ -122,7 +122,7 @@ def caveats(details: dict[str, Any]) -> list[str]:
         notes.append(f"Capacity units: {units['capacity_source']}.")
         if not units["baseline_wrote_every_turn"]:
             notes.append("WARNING: the save-every-turn baseline did not write on every turn; "
-                         "bench/baselines.py no longer matches skill/handlers.py.")
+                         "bench/baselines.py no longer matches skill/storage/session.py.")
     load = details.get(endpoint.SECTION)
     if load:
         ranges = "; ".join(f"{mode} {low:.0f}-{high:.0f}"

@@ -15,15 +15,14 @@ from skill import budget
 from skill.handlers import (
     Clock,
     KeepResponseUnderLimit,
-    LoadProgress,
     PoliteErrorHandler,
     Responder,
-    SaveProgress,
     request_handlers,
     utc_now,
 )
 from skill.serializer import FastSerializer
 from skill.settings import Settings
+from skill.storage.session import LoadProgress, SaveProgress
 from skill.store import ProgressStore
 from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore, observer
 

@@ -1,8 +1,9 @@
 """Thin ASK SDK edges: Alexa requests in as coach Events, coach Replies out as responses.
 
-No conversational rule lives here (see skill/conversation/); this module only maps intents to
-events, carries progress between the session, the store and the coach, and makes sure
-every failure still gets a polite spoken answer.
+No conversational rule lives here (see skill/conversation/) and no progress I/O (see
+skill/storage/session.py); this module only maps requests to events, performs the outside
+calls a coach plans, turns replies into responses, and makes sure every failure still gets
+a polite spoken answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from ask_sdk_core.dispatch_components import (
     AbstractExceptionHandler,
     AbstractRequestHandler,
-    AbstractRequestInterceptor,
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
@@ -36,19 +36,12 @@ from ask_sdk_runtime.utils import UserAgentManager
 from skill import budget, reminders, screens
 from skill.conversation.coach import can_fulfill, coach_for
 from skill.conversation.values import Event, EventKind
-from skill.progress import Progress, progress_from_dict, time_zone_due
+from skill.progress import Progress, time_zone_due
 from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
 from skill.routine import load_routine
 from skill.speech import MAX_RESPONSE_BYTES, Say, SpeechLimitError, response_size, to_ssml
-from skill.store import (
-    SESSION_STARTED,
-    ProgressStore,
-    StoreError,
-    person_id_of,
-    session_started,
-    user_id_of,
-    user_ref,
-)
+from skill.storage.session import ProgressSession
+from skill.store import ProgressStore, StoreError, person_id_of, user_id_of, user_ref
 from skill.texts import load_texts
 from skill.timeline import Played, Timeline, as_speech, to_apla
 
@@ -105,17 +98,9 @@ INTENT_EVENTS: dict[str, EventKind] = {
     "WeekSummaryIntent": EventKind.WEEK,
 }
 
-# Request kinds that read or change progress; skill events and the like do not.
-CONVERSATION_REQUESTS = frozenset(
-    {"LaunchRequest", "IntentRequest", "SessionEndedRequest", "Alexa.Presentation.APL.UserEvent"}
-)
 # Buttons on the screen do what the same words would.
 BUTTON_EVENTS = {"next": EventKind.NEXT, "repeat": EventKind.REPEAT}
 
-_PROGRESS = "progress"
-_NEW_PROGRESS = "new_progress"
-_UNAVAILABLE = "progress_unavailable"
-_SAVED = "saved"
 # The last response's timeline (skill.timeline.Played), while its session lasts.
 _PLAYED = "played"
 # People move: the device's time zone is asked again after this many days.
@@ -176,70 +161,6 @@ def _zone(name: str | None) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
-
-
-class LoadProgress(AbstractRequestInterceptor):
-    """Progress for this turn: from the session if Alexa carried it, else one store read."""
-
-    def process(self, handler_input: HandlerInput) -> None:
-        if get_request_type(handler_input) not in CONVERSATION_REQUESTS:
-            return
-        manager = handler_input.attributes_manager
-        # A request without a session (Alexa never sends one, a fuzzer might) reads the store.
-        session = manager.session_attributes if handler_input.request_envelope.session else {}
-        # Every write of this session is held against a deletion made after it began.
-        session.setdefault(SESSION_STARTED, session_started(handler_input.request_envelope))
-        if _PROGRESS in session:
-            progress = progress_from_dict(session[_PROGRESS])
-        else:
-            try:
-                progress = progress_from_dict(manager.persistent_attributes)
-                session[_SAVED] = progress.fingerprints()
-            except StoreError as error:
-                log.warning("progress read failed for %s: %s", _user(handler_input), error)
-                progress = Progress()
-                manager.request_attributes[_UNAVAILABLE] = True
-        manager.request_attributes[_PROGRESS] = progress
-
-
-def _needs_write(progress: Progress, saved: list[str] | None, ending: bool) -> bool:
-    """Write when something that matters across sessions changed (a new exercise, a
-    finished routine, a reminder); the step within an exercise waits for the session's end.
-
-    Every way a session ends passes through here: either our reply ends it, or Alexa sends
-    SessionEndedRequest (timeout, "exit", an error), so the exact step is never lost.
-    """
-    coarse, full = progress.fingerprints()
-    if not saved:
-        return True
-    return coarse != saved[0] or (ending and full != saved[1])
-
-
-class SaveProgress(AbstractResponseInterceptor):
-    """Keep progress in the session always; write it to the store only when it changed.
-
-    A failed write is retried on the next turn (the fingerprint still differs), and the
-    session attributes hold the user's place meanwhile, so nothing is lost.
-    """
-
-    def process(self, handler_input: HandlerInput, response: Response) -> None:
-        manager = handler_input.attributes_manager
-        progress: Progress | None = manager.request_attributes.get(_NEW_PROGRESS)
-        if progress is None or handler_input.request_envelope.session is None:
-            return
-        session = manager.session_attributes
-        ending = bool(response and response.should_end_session) or (
-            get_request_type(handler_input) == "SessionEndedRequest"
-        )
-        if _needs_write(progress, session.get(_SAVED), ending):
-            try:
-                manager.persistent_attributes = progress.stored()
-                manager.save_persistent_attributes()
-                progress = progress_from_dict({**progress.session(), **manager.persistent_attributes})
-                session[_SAVED] = progress.fingerprints()
-            except StoreError as error:
-                log.warning("progress write failed for %s: %s", _user(handler_input), error)
-        session[_PROGRESS] = progress.session()
 
 
 _SERIALIZER = DefaultSerializer()
@@ -322,17 +243,17 @@ class Responder:
         self.store = store
 
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
-        manager = handler_input.attributes_manager
+        stored = ProgressSession(handler_input)
         session = handler_input.request_envelope.session
         event_fields: dict[str, Any] = {
             "opens_session": bool(session and session.new),
-            "progress_unavailable": bool(manager.request_attributes.get(_UNAVAILABLE)),
+            "progress_unavailable": stored.unavailable,
             "person": person_id_of(handler_input.request_envelope),
         }
         event = replace(event, **event_fields)
-        progress = manager.request_attributes.get(_PROGRESS, Progress())
+        progress = stored.current()
         now = _alexa_now(handler_input, self.clock)
-        attributes = manager.session_attributes if session else {}
+        attributes = stored.session
         played = Played.from_session(attributes.pop(_PLAYED, None))
         if played is not None:
             event = replace(event, reached=played.reached(now))
@@ -346,7 +267,7 @@ class Responder:
         coach = coach_for(_locale(handler_input))
         plan = coach.plan(progress, event)
         if plan.claim:
-            progress, claimed = self._claim(handler_input, progress)
+            progress, claimed = self._claim(stored, progress)
             event = replace(event, claimed=claimed)
         job = plan.reminder
         if job is not None:
@@ -354,7 +275,7 @@ class Responder:
             result = reminders.perform(job, handler_input, now, coach.texts.locale, text)
             event = replace(event, reminder=result)
         progress, reply = coach.handle(progress, event, now)
-        manager.request_attributes[_NEW_PROGRESS] = progress
+        stored.hand_over(progress)
         builder = handler_input.response_builder
         if reply.needs_permission:
             builder.set_card(AskForPermissionsConsentCard(permissions=[REMINDERS_PERMISSION]))
@@ -379,22 +300,19 @@ class Responder:
         return builder.response
 
 
-    def _claim(self, handler_input: HandlerInput, progress: Progress) -> tuple[Progress, bool]:
+    def _claim(self, stored: ProgressSession, progress: Progress) -> tuple[Progress, bool]:
         """The account's progress moved to this recognised voice's item (written by the
         store as it moves it, so the session's record of what is saved follows)."""
         if self.store is None:
             return progress, False
+        envelope = stored.handler_input.request_envelope
         try:
-            written = self.store.take_account_progress(handler_input.request_envelope,
-                                                       progress.stored())
+            written = self.store.take_account_progress(envelope, progress.stored())
         except StoreError as error:
             log.warning("moving the account's progress for %s failed: %s",
-                        _user(handler_input), error)
+                        _user(stored.handler_input), error)
             return progress, False
-        moved = progress_from_dict({**progress.session(), **written})
-        if handler_input.request_envelope.session is not None:
-            handler_input.attributes_manager.session_attributes[_SAVED] = moved.fingerprints()
-        return moved, True
+        return stored.written(progress, written), True
 
 
 class RequestTypeHandler(AbstractRequestHandler):

@@ -38,13 +38,12 @@ from skill.handlers import INTENT_EVENTS
 from skill.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
 from skill.progress import progress_from_dict
 from skill.routine import load_routine
+from skill.storage.session import PROGRESS_KEY
 from skill.store import user_ref
 from skill.texts import available_locales
 
 log = logging.getLogger("skill.telemetry")
 
-# Where the session attributes carry the user's progress (skill.handlers writes it there).
-SESSION_PROGRESS_KEY = "progress"
 REQUEST_TYPES = frozenset({
     "LaunchRequest",
     "IntentRequest",
@@ -220,7 +219,7 @@ def _place(fields: dict[str, Any]) -> tuple[Phase, str | None, int | None, froze
 
 
 def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
-    raw = (attributes or {}).get(SESSION_PROGRESS_KEY)
+    raw = (attributes or {}).get(PROGRESS_KEY)
     raw = raw if isinstance(raw, dict) else {}
     phase, exercise, step, done = _place(
         {key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
