@@ -54,7 +54,7 @@ serve: $(STAMP)
 
 ## content: after editing content YAML: compiled.json, and every voice model's slot values
 content: $(STAMP)
-	$(PY) -m skill.yamlfile
+	$(PY) -m skill.content.yamlfile
 	$(PY) infrastructure/locales.py
 
 ## lint: ruff, as CI runs it

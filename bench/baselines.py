@@ -160,7 +160,7 @@ def save_every_turn(skill: CustomSkill) -> CustomSkill:
     """Our skill, turned into the save-every-turn baseline in place (and returned).
 
     Wrapping the built skill rather than re-assembling it keeps the baseline identical to
-    `skill.app.build_skill` in everything but the write rule, whatever handlers it gains.
+    `skill.alexa.app.build_skill` in everything but the write rule, whatever handlers it gains.
     The run checks that the baseline really wrote on every turn.
     """
     skill.request_dispatcher.response_interceptors.insert(0, ForgetSavedProgress())

@@ -102,7 +102,7 @@ def routine(kind: str, kinds_path: str) -> None:
 def verifier_config(mode: str, root_pem: bytes, chain_pem: bytes) -> dict[str, Any]:
     """Verification settings: "on" trusts the test CA and serves its chain without a fetch,
     "off" is `--dev`'s overrides. The skill id check stays on in both."""
-    from skill.serve import DEV_OVERRIDES
+    from skill.web.serve import DEV_OVERRIDES
     from tests.alexa_test_ca import SKILL_ID
 
     config: dict[str, Any] = {"ALEXA_SKILL_ID": SKILL_ID}
@@ -114,10 +114,10 @@ def verifier_config(mode: str, root_pem: bytes, chain_pem: bytes) -> dict[str, A
 
 
 def serve(mode: str, port: str, pki_dir: str, db_path: str) -> None:
-    """`skill.serve.serve` (waitress, 2 threads) in one of the two verification modes."""
+    """`skill.web.serve.serve` (waitress, 2 threads) in one of the two verification modes."""
     import logging
 
-    from skill.serve import serve as run_server
+    from skill.web.serve import serve as run_server
 
     logging.basicConfig(level=logging.WARNING)
     pems = [(Path(pki_dir) / name).read_bytes() for name in ("root.pem", "chain.pem")]

@@ -21,7 +21,7 @@ from bench.localdb import LocalDynamo, seed_hello_user
 from bench.report import Row, Target, percentile_rows
 from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
-from skill.envelopes import Device
+from skill.tools.envelopes import Device
 
 SECTION = "1 cold start"
 RETURNING_USER = "amzn1.ask.account.BENCH-RETURNING-USER"
@@ -32,8 +32,8 @@ TARGET = 0.5  # the issue's cold-start target, wall and CPU, free and under the 
 
 def seed_returning_user(local: LocalDynamo) -> None:
     """Give both skills a stored item for the user, ours written by our own skill."""
-    from skill.app import build_skill
-    from skill.store_dynamodb import DynamoDbStore
+    from skill.alexa.app import build_skill
+    from skill.storage.store_dynamodb import DynamoDbStore
 
     store = DynamoDbStore(local.ours_table, client=local.client)
     with lambda_handler_on(build_skill(store)) as handler:

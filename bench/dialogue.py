@@ -5,7 +5,7 @@ progress, fallback and one "go back" mixed in at fixed points -> SessionEndedReq
 Ours is driven live (it stops when the skill says the routine is finished); a baseline
 replays the same request kinds, so both answer exactly the same number and mix of turns.
 
-Only the standard library and `skill.envelopes` are imported: the memory child process
+Only the standard library and `skill.tools.envelopes` are imported: the memory child process
 uses this module too, and must not load anything the measured skill would not.
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from skill.envelopes import Device
+from skill.tools.envelopes import Device
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -18,8 +18,8 @@ from bench.baselines import save_every_turn
 from bench.dialogue import full_routine, lambda_handler_on, new_device, replay
 from bench.localdb import LocalDynamo
 from bench.report import Row, Target
-from skill.app import build_skill
-from skill.store_dynamodb import DynamoDbStore
+from skill.alexa.app import build_skill
+from skill.storage.store_dynamodb import DynamoDbStore
 
 SECTION = "4 dynamodb cost"
 READ_CALLS = frozenset({"get_item", "batch_get_item", "query", "scan"})

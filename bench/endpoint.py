@@ -1,6 +1,6 @@
 """3. Endpoint: `POST /` throughput and p99 with Alexa request verification on and off.
 
-The production server (`skill.serve.serve`: waitress, 2 threads, SQLite store) runs in a
+The production server (`skill.web.serve.serve`: waitress, 2 threads, SQLite store) runs in a
 child process on 127.0.0.1; a bounded Python load generator (fixed duration, fixed number
 of keep-alive connections, loopback only) sends real dialogue turns. "On" trusts the test
 CA from tests/alexa_test_ca.py and checks signature, chain and timestamp; "off" is `--dev`.
@@ -46,9 +46,9 @@ from bench.dialogue import full_routine, lambda_handler_on, new_device
 from bench.report import Row, Target
 from bench.spawn import REPO_ROOT, child
 from bench.stats import alternating, summary
-from skill.app import build_skill
+from skill.alexa.app import build_skill
 from skill.settings import Settings
-from skill.store import MemoryStore
+from skill.storage.store import MemoryStore
 from skill.web import build_verifier
 from tests.alexa_test_ca import iso, pki, signed_headers
 from tests.child_process import ChildProcess, free_port

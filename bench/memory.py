@@ -16,8 +16,8 @@ from bench.localdb import LocalDynamo
 from bench.report import Row, Target
 from bench.spawn import child, spawn, with_bytecode_cache
 from bench.stats import alternating, summary
-from skill.app import build_skill
-from skill.store import MemoryStore
+from skill.alexa.app import build_skill
+from skill.storage.store import MemoryStore
 
 SECTION = "5 memory"
 KINDS = ("ours", "hello")

@@ -14,8 +14,8 @@ from bench.baselines import hello_world_handler
 from bench.dialogue import Turn, full_routine, lambda_handler_on, new_device, replay
 from bench.report import Row, percentile_rows
 from bench.stats import summary
-from skill.app import build_skill
-from skill.store import MemoryStore
+from skill.alexa.app import build_skill
+from skill.storage.store import MemoryStore
 
 SECTION = "2 warm turn"
 

@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from skill.routine import ROUTINE_FILE, Routine, load_routine
+from skill.content.routine import ROUTINE_FILE, Routine, load_routine
 
 MODEL_DIR = REPO_ROOT / "interaction_model"
 SOURCE_LOCALE = "en-US"

@@ -1,5 +1,5 @@
 """`python -m skill` is the `foot-routine` console command."""
 
-from skill.cli import main
+from skill.tools.cli import main
 
 main()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from skill import logs
-from skill.app import answer_event, skill_from_settings
+from skill.alexa.app import answer_event, skill_from_settings
+from skill.ops import logs
+from skill.ops.telemetry import emit_emf_on_lambda
 from skill.settings import Settings
-from skill.telemetry import emit_emf_on_lambda
 
 _settings = Settings.from_environment()
 logs.set_level(_settings)

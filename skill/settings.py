@@ -11,7 +11,7 @@ tests/test_settings.py holds the README's table to exactly these fields.
 
 AWS's own variables (credentials, FIPS and dual-stack endpoints, proxies, profiles) are not
 here: they belong to the AWS SDK's contract, and keeping credentials out of an object that is
-passed around and printed keeps them out of logs. skill/dynamo_http.py reads them as botocore
+passed around and printed keeps them out of logs. skill/storage/dynamo_http.py reads them as botocore
 would. Imports stay light: the Lambda cold path builds this object.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from skill.budget import MAX_TURN_BUDGET_SECONDS, TURN_BUDGET_SECONDS
+from skill.ops.budget import MAX_TURN_BUDGET_SECONDS, TURN_BUDGET_SECONDS
 
 # Where a setting applies, as the README's table says it: "skill" everywhere the skill runs
 # (Lambda, the web endpoint, the console), "web" in `create_app` (and so `serve`), "serve"
@@ -105,7 +105,7 @@ def _whole(value: Any, name: str) -> int:
 
 
 def _trust_roots(value: Any, name: str) -> bytes | str | os.PathLike[str]:
-    """PEM bytes or text, or a path to a PEM bundle; skill/verify.py loads it."""
+    """PEM bytes or text, or a path to a PEM bundle; skill/web/verify.py loads it."""
     if not isinstance(value, bytes | str | os.PathLike):
         raise SettingsError(name, f"must be PEM bytes or a path to a PEM bundle, not {value!r}")
     return value

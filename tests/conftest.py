@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from skill import lambda_function
-from skill.app import build_skill
-from skill.store import MemoryStore
+from skill.alexa.app import build_skill
+from skill.storage.store import MemoryStore
 from tests import conversation
 from tests.conversation import Clock, Conversation
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from skill.cli import readable
-from skill.envelopes import Device, slot
-from skill.progress import Position
-from skill.routine import Routine
-from skill.speech import MAX_RESPONSE_BYTES
-from skill.timeline import CHIME_SECONDS, apla_of, apla_text, spoken_seconds
+from skill.content.routine import Routine
+from skill.conversation.progress import Position
+from skill.conversation.speech import MAX_RESPONSE_BYTES
+from skill.conversation.timeline import CHIME_SECONDS, apla_of, apla_text, spoken_seconds
+from skill.tools.cli import readable
+from skill.tools.envelopes import Device, slot
 
 # A person takes about a second to answer once a response has played.
 ANSWER_SECONDS = 1.0

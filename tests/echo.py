@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from skill.envelopes import Device, slot
-from skill.speech import MAX_BREAK_SECONDS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
-from skill.timeline import MAX_AUDIO_SECONDS
+from skill.conversation.speech import MAX_BREAK_SECONDS, MAX_RESPONSE_BYTES, MAX_SPEECH_CHARS
+from skill.conversation.timeline import MAX_AUDIO_SECONDS
+from skill.tools.envelopes import Device, slot
 from tests.conversation import Heard, apla_directive, playback_seconds, stamp
 
 LISTEN_SECONDS = 8.0

@@ -4,7 +4,7 @@ certificate host, for tests that attack the real server over real sockets.
 Why a stand-in: the verifier fetches the signing chain from https://s3.amazonaws.com/echo.api/,
 and tests never leave 127.0.0.1. `CertHost` serves the test PKI's chains over plain HTTP by the
 same paths (recording every request, holding "slow" paths as long as a test wants), and the
-child runs `skill.cli.main` with the verifier's default fetcher pointed at it. Everything else
+child runs `skill.tools.cli.main` with the verifier's default fetcher pointed at it. Everything else
 is the shipped code path: argument parsing, settings from the environment, waitress.
 
 Run as `python -m tests.serve_process serve ...`: the child side of this module.
@@ -176,11 +176,11 @@ def fetch_from_cert_host(url: str) -> bytes:
 
 def main() -> None:
     """The child: `foot-routine` itself, fetching chains from the CertHost when one is set."""
-    import skill.verify
-    from skill.cli import main as foot_routine
+    import skill.web.verify
+    from skill.tools.cli import main as foot_routine
 
     if os.environ.get(CERT_HOST_ENV):
-        skill.verify.fetch_cert_chain = fetch_from_cert_host
+        skill.web.verify.fetch_cert_chain = fetch_from_cert_host
     foot_routine(sys.argv[1:])
 
 

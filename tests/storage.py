@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from skill.store import KEY_ATTRIBUTE
-from skill.store_dynamodb import DynamoDbStore
+from skill.storage.store import KEY_ATTRIBUTE
+from skill.storage.store_dynamodb import DynamoDbStore
 from tests.dynalite_server import create_table
 from tests.template_loader import load_template, resource
 

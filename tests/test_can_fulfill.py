@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.envelopes import slot
+from skill.tools.envelopes import slot
 from tests.conversation import Conversation
 
 

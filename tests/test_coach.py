@@ -11,10 +11,10 @@ import pytest
 
 from skill.conversation.coach import coach_for
 from skill.conversation.phases import phase_of
+from skill.conversation.progress import Position, Progress, Question, progress_from_dict
+from skill.conversation.speech import MAX_SPEECH_CHARS, Say, to_ssml
+from skill.conversation.timeline import MAX_AUDIO_SECONDS, Mark, as_speech, to_apla, total_seconds
 from skill.conversation.values import Event, EventKind, Reply
-from skill.progress import Position, Progress, Question, progress_from_dict
-from skill.speech import MAX_SPEECH_CHARS, Say, to_ssml
-from skill.timeline import MAX_AUDIO_SECONDS, Mark, as_speech, to_apla, total_seconds
 from tests.conversation import exists, places
 
 COACH = coach_for("en-US")

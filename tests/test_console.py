@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from skill.app import build_skill
-from skill.cli import Console, readable
-from skill.nlu import Resolver, model_path
-from skill.routine import load_routine
-from skill.speech import Say
-from skill.store import MemoryStore
-from skill.texts import load_texts
-from skill.timeline import Chime, Timeline, offsets, to_console, total_seconds
+from skill.alexa.app import build_skill
+from skill.content.routine import load_routine
+from skill.content.texts import load_texts
+from skill.conversation.speech import Say
+from skill.conversation.timeline import Chime, Timeline, offsets, to_console, total_seconds
+from skill.storage.store import MemoryStore
+from skill.tools.cli import Console, readable
+from skill.tools.nlu import Resolver, model_path
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "examples" / "full-routine.txt"
@@ -70,7 +70,7 @@ def test_progress_is_kept_between_console_runs(tmp_path):
 
 
 def test_console_in_process_closes_the_session_on_quit():
-    from skill import cli
+    from skill.tools import cli
 
     out = io.StringIO()
     cli.chat(["open foot routine", "yes", "quit", "next"], out, echo=True,

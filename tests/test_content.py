@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from skill.content.routine import load_content, load_routine, parse_routine, routine_for
+from skill.content.texts import available_locales, load_texts
+from skill.content.yamlfile import ContentError, load_yaml
 from skill.conversation.coach import coach_for
-from skill.routine import load_content, load_routine, parse_routine, routine_for
-from skill.texts import available_locales, load_texts
-from skill.yamlfile import ContentError, load_yaml
 from tests.child_process import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,13 +139,13 @@ def test_unknown_locale_falls_back_to_en_us():
 
 
 def test_compiled_snapshot_matches_the_yaml():
-    from skill.yamlfile import main
+    from skill.content.yamlfile import main
 
     assert main(["--check"]) == 0, "run `make content` after editing skill/content/*.yaml"
 
 
 def test_content_is_read_from_the_snapshot_only_while_the_yaml_is_unchanged(tmp_path, monkeypatch):
-    from skill import yamlfile
+    from skill.content import yamlfile
 
     copy = tmp_path / "content"
     copy.mkdir()

@@ -17,11 +17,11 @@ from datetime import timedelta
 import pytest
 
 from skill import lambda_function
-from skill.envelopes import DEFAULT_USER_ID
-from skill.routine import Exercise, load_routine
-from skill.store import MemoryStore
-from skill.texts import load_texts
-from skill.timeline import spoken_seconds
+from skill.content.routine import Exercise, load_routine
+from skill.content.texts import load_texts
+from skill.conversation.timeline import spoken_seconds
+from skill.storage.store import MemoryStore
+from skill.tools.envelopes import DEFAULT_USER_ID
 from tests.conversation import Heard, apla_seconds
 from tests.echo import Echo
 

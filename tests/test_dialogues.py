@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.routine import load_routine
+from skill.content.routine import load_routine
 from tests.conversation import Conversation, Heard
 
 EXERCISES = [exercise.name for exercise in load_routine().exercises]

@@ -1,4 +1,4 @@
-"""skill/dynamo_http.py: our SigV4 signer against botocore's, the client against dynalite, and
+"""skill/storage/dynamo_http.py: our SigV4 signer against botocore's, the client against dynalite, and
 its retries against a scripted server that throttles, fails, drops and hangs.
 
 Why botocore decides: dynalite does not check signatures, so a signing bug would pass every
@@ -28,8 +28,8 @@ from botocore.credentials import Credentials as BotocoreCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill import budget
-from skill.dynamo_http import (
+from skill.ops import budget
+from skill.storage.dynamo_http import (
     MAX_ATTEMPTS,
     ConditionalCheckFailed,
     Credentials,
@@ -39,7 +39,7 @@ from skill.dynamo_http import (
     endpoint_for,
     sign,
 )
-from skill.store import StoreError
+from skill.storage.store import StoreError
 from tests.dynalite_server import dynamodb_client
 from tests.storage import stored_item, template_table
 
@@ -445,7 +445,7 @@ def test_endpoints_by_partition():
 
 
 def test_the_client_module_does_not_import_botocore():
-    code = "import sys, skill.dynamo_http; print('botocore' in sys.modules)"
+    code = "import sys, skill.storage.dynamo_http; print('botocore' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "False"
@@ -456,7 +456,7 @@ def test_the_client_module_does_not_import_botocore():
 _LAMBDA_COLD_START = r"""
 import json, sys
 from skill.lambda_function import handler
-from skill.envelopes import Device
+from skill.tools.envelopes import Device
 
 device = Device(user_id=sys.argv[1], api_endpoint="http://127.0.0.1:9")
 spoken = []

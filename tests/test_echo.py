@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from skill.speech import Pause, Say, to_ssml
-from skill.timeline import Tick, to_apla
+from skill.conversation.speech import Pause, Say, to_ssml
+from skill.conversation.timeline import Tick, to_apla
 from tests.echo import DeviceRuleBroken, Echo, check_device_rules, playback_seconds
 
 

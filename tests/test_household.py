@@ -19,11 +19,11 @@ from ask_sdk_model import RequestEnvelope
 from moto import mock_aws
 
 from skill import lambda_function
-from skill.cli import chat
-from skill.envelopes import Device, person_id_for
-from skill.serializer import FastSerializer
-from skill.store import DELETED_ATTRIBUTE, MemoryStore, person_key
-from skill.store_dynamodb import DynamoDbStore
+from skill.alexa.serializer import FastSerializer
+from skill.storage.store import DELETED_ATTRIBUTE, MemoryStore, person_key
+from skill.storage.store_dynamodb import DynamoDbStore
+from skill.tools.cli import chat
+from skill.tools.envelopes import Device, person_id_for
 from tests.echo import Echo
 from tests.storage import CountingClient, stored_item, template_table
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from skill.nlu import Resolver
-from skill.routine import load_routine
+from skill.content.routine import load_routine
+from skill.tools.nlu import Resolver
 
 MODEL_PATHS = sorted(
     (pathlib.Path(__file__).resolve().parent.parent / "interaction_model").glob("*.json")

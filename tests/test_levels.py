@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from skill.routine import ROUTINE_FILE, load_content, load_routine, routine_for
-from skill.routine_parser import HOLD_RANGE, MAX_COUNTED_HOLD, PACE_RANGE, REPS_RANGE
-from skill.yamlfile import load_yaml
+from skill.content.routine import ROUTINE_FILE, load_content, load_routine, routine_for
+from skill.content.routine_parser import HOLD_RANGE, MAX_COUNTED_HOLD, PACE_RANGE, REPS_RANGE
+from skill.content.yamlfile import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "infrastructure"))

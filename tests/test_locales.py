@@ -21,11 +21,11 @@ import pytest
 import yaml
 
 from skill import lambda_function
-from skill.envelopes import Device
-from skill.nlu import Resolved, Resolver, model_path
-from skill.routine import ROUTINE_FILE, load_routine
-from skill.texts import BASE, DEFAULT_LOCALE, STRINGS_DIR, available_locales, load_texts
-from skill.yamlfile import load_yaml
+from skill.content.routine import ROUTINE_FILE, load_routine
+from skill.content.texts import BASE, DEFAULT_LOCALE, STRINGS_DIR, available_locales, load_texts
+from skill.content.yamlfile import load_yaml
+from skill.tools.envelopes import Device
+from skill.tools.nlu import Resolved, Resolver, model_path
 from tests.conversation import Conversation
 from tests.template_loader import REPO_ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from skill.handlers import INTENT_EVENTS
-from skill.routine import load_routine
+from skill.alexa.handlers import INTENT_EVENTS
+from skill.content.routine import load_routine
 
 MODELS = sorted((Path(__file__).resolve().parents[1] / "interaction_model").glob("*.json"))
 

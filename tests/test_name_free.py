@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from skill.nlu import Resolver
+from skill.tools.nlu import Resolver
 from tests.template_loader import REPO_ROOT
 
 MODEL_PATHS = sorted((REPO_ROOT / "interaction_model").glob("*.json"))

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from skill.nlu import Resolved, Resolver, SlotValue, heard, model_path, normalise
+from skill.tools.nlu import Resolved, Resolver, SlotValue, heard, model_path, normalise
 
 
 @pytest.fixture(scope="module")

@@ -24,12 +24,12 @@ from functools import cache
 import pytest
 
 from skill import lambda_function
-from skill.app import build_skill
-from skill.envelopes import Device, slot
-from skill.nlu import Resolved, Resolver, heard
-from skill.progress import progress_from_dict
-from skill.routine import load_routine
-from skill.store import MemoryStore
+from skill.alexa.app import build_skill
+from skill.content.routine import load_routine
+from skill.conversation.progress import progress_from_dict
+from skill.storage.store import MemoryStore
+from skill.tools.envelopes import Device, slot
+from skill.tools.nlu import Resolved, Resolver, heard
 from tests.child_process import missing_node_package, skip_or_fail
 from tests.conftest import Clock
 from tests.conversation import Heard

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from skill import lambda_function
-from skill.api_client import TimedApiClient
-from skill.app import build_skill
-from skill.envelopes import Device
+from skill.alexa.api_client import TimedApiClient
+from skill.alexa.app import build_skill
+from skill.tools.envelopes import Device
 from tests.conversation import Conversation
 from tests.fake_alexa_api import alexa_api  # noqa: F401 - fixture
 from tests.test_dialogues import next_until_finished

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
+from skill.alexa.screens import APL_DIR, apl_document, data_source
 from skill.conversation.coach import coach_for
+from skill.conversation.progress import Progress
+from skill.conversation.speech import MAX_RESPONSE_BYTES
 from skill.conversation.values import Event, EventKind
-from skill.envelopes import Device
-from skill.progress import Progress
-from skill.screens import APL_DIR, apl_document, data_source
-from skill.speech import MAX_RESPONSE_BYTES
+from skill.tools.envelopes import Device
 from tests.conversation import Conversation, places
 from tests.test_coach import NOW
 

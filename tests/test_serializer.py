@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 
-from skill.serializer import FastSerializer
+from skill.alexa.serializer import FastSerializer
 
 EVENTS = sorted((Path(__file__).parent / "events").glob("*.json"))
 
@@ -41,8 +41,8 @@ def _routine_envelopes() -> list[dict]:
     """Every request and response of a full routine through the Lambda handler: sessions
     with attributes, slots, APL for Audio documents, cards, reprompts."""
     from bench.dialogue import full_routine, lambda_handler_on, new_device
-    from skill.app import build_skill
-    from skill.store import MemoryStore
+    from skill.alexa.app import build_skill
+    from skill.storage.store import MemoryStore
 
     with lambda_handler_on(build_skill(MemoryStore())) as handler:
         turns = full_routine(handler, new_device("serializer"))

@@ -159,7 +159,7 @@ def test_create_app_takes_settings_already_read(monkeypatch):
 
 def test_the_console_skill_is_off_alexa_apis_without_touching_the_environment(
         monkeypatch, tmp_path):
-    from skill import cli
+    from skill.tools import cli
 
     monkeypatch.setenv("ALEXA_API_CALLS", "1")
     monkeypatch.setenv("FOOT_ROUTINE_DB", str(tmp_path / "progress.sqlite3"))
@@ -175,7 +175,7 @@ def test_the_console_skill_is_off_alexa_apis_without_touching_the_environment(
 
 
 def test_the_lambda_skill_calls_alexa_apis_unless_told_not_to(tmp_path):
-    from skill.app import skill_from_settings
+    from skill.alexa.app import skill_from_settings
 
     on = skill_from_settings(Settings(foot_routine_db=tmp_path / "p.sqlite3"))
     off = skill_from_settings(Settings(foot_routine_db=tmp_path / "p.sqlite3",

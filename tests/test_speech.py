@@ -14,8 +14,8 @@ from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope, Session
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
 from ask_sdk_model.ui import SimpleCard, SsmlOutputSpeech
 
-from skill.handlers import KeepResponseUnderLimit
-from skill.speech import (
+from skill.alexa.handlers import KeepResponseUnderLimit
+from skill.conversation.speech import (
     MAX_RESPONSE_BYTES,
     Name,
     Pause,
@@ -25,7 +25,7 @@ from skill.speech import (
     from_ssml,
     to_ssml,
 )
-from skill.timeline import to_console
+from skill.conversation.timeline import to_console
 
 
 def test_escapes_every_xml_special_character():

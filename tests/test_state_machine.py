@@ -18,16 +18,16 @@ from xml.etree import ElementTree
 
 import pytest
 
+from skill.alexa.handlers import INTENT_EVENTS
+from skill.content.texts import available_locales
 from skill.conversation import rules
 from skill.conversation.coach import coach_for
 from skill.conversation.machine import TABLE
 from skill.conversation.phases import Phase, phase_of
+from skill.conversation.progress import Position, Progress, progress_from_dict
+from skill.conversation.speech import MAX_SPEECH_CHARS, Say, to_ssml
+from skill.conversation.timeline import as_speech, to_apla
 from skill.conversation.values import Event, EventKind, ReminderResult, ReminderStatus
-from skill.handlers import INTENT_EVENTS
-from skill.progress import Position, Progress, progress_from_dict
-from skill.speech import MAX_SPEECH_CHARS, Say, to_ssml
-from skill.texts import available_locales
-from skill.timeline import as_speech, to_apla
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 COACH = coach_for("en-US")

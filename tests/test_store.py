@@ -12,8 +12,7 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from moto import mock_aws
 
-from skill.envelopes import DEFAULT_USER_ID, Device
-from skill.progress import (
+from skill.conversation.progress import (
     HISTORY_LIMIT,
     Progress,
     is_stale,
@@ -21,9 +20,10 @@ from skill.progress import (
     progress_from_dict,
     streak,
 )
-from skill.store import StoreError, tombstone
-from skill.store_dynamodb import DynamoDbStore
-from skill.store_sqlite import SqliteStore
+from skill.storage.store import StoreError, tombstone
+from skill.storage.store_dynamodb import DynamoDbStore
+from skill.storage.store_sqlite import SqliteStore
+from skill.tools.envelopes import DEFAULT_USER_ID, Device
 from tests.conversation import Conversation
 from tests.storage import (
     CountingClient,
@@ -191,8 +191,8 @@ def test_an_item_from_an_older_schema_still_loads():
 
 
 def test_attribute_value_codec_round_trips_the_stored_item():
-    from skill.progress import Position, Progress
-    from skill.store_dynamodb import decode, encode
+    from skill.conversation.progress import Position, Progress
+    from skill.storage.store_dynamodb import decode, encode
 
     item = Progress(position=Position("toe_walking", 0, 2), history=("2026-11-24",),
                     heard_disclaimer=True, version=3).stored()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from skill.envelopes import DEFAULT_USER_ID, Device
-from skill.store import KEY_ATTRIBUTE as KEY
-from skill.store_dynamodb import DynamoDbStore
+from skill.storage.store import KEY_ATTRIBUTE as KEY
+from skill.storage.store_dynamodb import DynamoDbStore
+from skill.tools.envelopes import DEFAULT_USER_ID, Device
 from tests.conversation import Conversation
 from tests.dynalite_server import dynamodb_client
 from tests.storage import CountingClient, stored_item, template_table, throttled
@@ -92,8 +92,8 @@ RECORDS = {
 def test_dynamodb_conditions_say_what_expect_allows(dynalite, record):
     """DynamoDB's condition and the rule SQLite and memory check in code must agree on
     every kind of record, or the three stores would not behave alike."""
-    from skill.store import Expect, Found
-    from skill.store_dynamodb import decode
+    from skill.storage.store import Expect, Found
+    from skill.storage.store_dynamodb import decode
     from tests.storage import plant_item
 
     client, table = dynalite

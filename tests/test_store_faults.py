@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from skill import lambda_function
-from skill.envelopes import DEFAULT_USER_ID, Device
-from skill.store import MemoryStore, ProgressStore, StoreError
-from skill.store_dynamodb import DynamoDbStore, decode, encode
-from skill.store_sqlite import SqliteStore
+from skill.storage.store import MemoryStore, ProgressStore, StoreError
+from skill.storage.store_dynamodb import DynamoDbStore, decode, encode
+from skill.storage.store_sqlite import SqliteStore
+from skill.tools.envelopes import DEFAULT_USER_ID, Device
 from tests import conversation
 from tests.conversation import Conversation, Heard, WallClock
 from tests.dynalite_server import dynamodb_client

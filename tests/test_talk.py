@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from skill import lambda_function
-from skill.envelopes import slot
-from skill.progress import Progress, progress_from_dict
-from skill.routine import load_content, load_routine
-from skill.store import MemoryStore
-from skill.texts import load_texts
+from skill.content.routine import load_content, load_routine
+from skill.content.texts import load_texts
+from skill.conversation.progress import Progress, progress_from_dict
+from skill.storage.store import MemoryStore
+from skill.tools.envelopes import slot
 from tests.conversation import Heard
 from tests.echo import Echo
 

@@ -19,13 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import budget, lambda_function
-from skill.app import build_skill
+from skill import lambda_function
+from skill.alexa.app import build_skill
+from skill.alexa.handlers import INTENT_EVENTS
+from skill.content.routine import load_routine
 from skill.conversation.phases import Phase
 from skill.conversation.values import EventKind
-from skill.envelopes import Device, slot
-from skill.handlers import INTENT_EVENTS
-from skill.metrics import (
+from skill.ops import budget
+from skill.ops.metrics import (
     MAX_VALUES,
     NAMESPACE,
     SERVICE_DIMENSION,
@@ -35,9 +36,7 @@ from skill.metrics import (
     Metric,
     Tally,
 )
-from skill.routine import load_routine
-from skill.store import Expect, Found, MemoryStore, StoreError, user_ref
-from skill.telemetry import (
+from skill.ops.telemetry import (
     JsonLineFormatter,
     Outcome,
     emit_emf_on_lambda,
@@ -46,6 +45,8 @@ from skill.telemetry import (
     observer,
     summary,
 )
+from skill.storage.store import Expect, Found, MemoryStore, StoreError, user_ref
+from skill.tools.envelopes import Device, slot
 from tests.conversation import Conversation, Heard
 
 EXERCISES = [exercise.id for exercise in load_routine().exercises]
@@ -64,7 +65,7 @@ LOG_LINE_SCHEMA: dict[str, Any] = {
     "timestamp": str,
     "level": {"INFO", "WARNING"},
     "message": {"turn"},
-    "logger": {"skill.telemetry"},
+    "logger": {"skill.ops.telemetry"},
     "request_type": str,
     "intent": (str, type(None)),
     "locale": str,
@@ -161,7 +162,7 @@ class Captured:
     def lines(self) -> list[dict[str, Any]]:
         formatter = JsonLineFormatter()
         lines = [json.loads(formatter.format(record)) for record in self.handler.records
-                 if record.name == "skill.telemetry" and record.getMessage() == "turn"]
+                 if record.name == "skill.ops.telemetry" and record.getMessage() == "turn"]
         for line in lines:
             check_log_line(line)
         return lines
@@ -194,7 +195,7 @@ class Captured:
 @pytest.fixture
 def captured() -> Iterator[Captured]:
     handler, emf = Collect(), io.StringIO()
-    loggers = [logging.getLogger(), logging.getLogger("skill.telemetry")]
+    loggers = [logging.getLogger(), logging.getLogger("skill.ops.telemetry")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
@@ -562,18 +563,18 @@ def test_the_web_endpoint_logs_the_same_line_as_lambda(tmp_path, monkeypatch, ca
     assert set(line) == lambda_keys
     assert line["request_type"] == "LaunchRequest" and line["store_calls"][0]["op"] == "read"
     log_turns_as_json_lines()  # idempotent: still one handler, so one line per turn
-    handlers = logging.getLogger("skill.telemetry").handlers
+    handlers = logging.getLogger("skill.ops.telemetry").handlers
     # pytest attaches its capture handlers to every non-propagating logger: count ours only.
-    assert sum(type(handler).__module__ == "skill.telemetry" for handler in handlers) == 1
+    assert sum(type(handler).__module__ == "skill.ops.telemetry" for handler in handlers) == 1
 
 
 def test_json_lines_have_the_shape_of_lambdas_json_log_format() -> None:
-    record = logging.makeLogRecord({"name": "skill.telemetry", "levelno": logging.INFO,
+    record = logging.makeLogRecord({"name": "skill.ops.telemetry", "levelno": logging.INFO,
                                     "levelname": "INFO", "msg": "turn", "outcome": "answered",
                                     "created": 0.0, "msecs": 5.0})
     line = json.loads(JsonLineFormatter().format(record))
     assert line == {"timestamp": "1970-01-01T00:00:00.005Z", "level": "INFO",
-                    "message": "turn", "logger": "skill.telemetry", "outcome": "answered"}
+                    "message": "turn", "logger": "skill.ops.telemetry", "outcome": "answered"}
 
 
 def test_emf_is_printed_only_on_lambda(monkeypatch) -> None:
@@ -587,7 +588,7 @@ def test_emf_is_printed_only_on_lambda(monkeypatch) -> None:
 
 
 def test_a_document_splits_only_when_two_samples_need_one_dimension_twice() -> None:
-    from skill.metrics import Sample, emf_documents
+    from skill.ops.metrics import Sample, emf_documents
 
     samples = [Sample(Metric.PAIN_STOPS, (1,), {Dim.EXERCISE: "toe_presses"}),
                Sample(Metric.EXERCISES_STARTED, (1,), {Dim.EXERCISE: "toe_walking"}),
@@ -604,7 +605,7 @@ def test_a_document_splits_only_when_two_samples_need_one_dimension_twice() -> N
 
 
 def test_the_console_prints_the_funnel_with_metrics(tmp_path, monkeypatch, capsys) -> None:
-    from skill import cli
+    from skill.tools import cli
 
     monkeypatch.setenv("FOOT_ROUTINE_DB", str(tmp_path / "p.sqlite3"))
     monkeypatch.setattr(lambda_function, "_skill", build_skill(MemoryStore()))
@@ -646,7 +647,7 @@ def test_tally_splits_by_dimension_and_calls_back_at_session_end() -> None:
             self.ends_session = ends
 
         def samples(self) -> tuple[list[Any], dict[str, Any]]:
-            from skill.metrics import Sample
+            from skill.ops.metrics import Sample
 
             return [Sample(Metric.TURNS, (1,), {Dim.REQUEST_TYPE: "IntentRequest"}),
                     Sample(Metric.FALLBACKS, (1,), {Dim.PHASE: "idle"})], {}

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from skill.envelopes import Device
+from skill.tools.envelopes import Device
 from tests.child_process import skip_or_fail
 from tests.dynalite_server import create_table
 from tests.template_loader import REPO_ROOT, load_template, resource, resources_of_type
@@ -57,7 +57,7 @@ LAMBDA_PROVIDED_ENV = {
     "AWS_EXECUTION_ENV",
     "LAMBDA_TASK_ROOT",
     "_X_AMZN_TRACE_ID",
-    # The execution role's credentials (skill/dynamo_http.py signs with them), and the AWS
+    # The execution role's credentials (skill/storage/dynamo_http.py signs with them), and the AWS
     # SDKs' own endpoint switches, which that module reads only to leave such endpoints to
     # botocore: standard SDK settings, not ours to set.
     "AWS_ACCESS_KEY_ID",
@@ -153,7 +153,7 @@ def _function_env(template: dict[str, Any], function: dict[str, Any]) -> dict[st
     return merged
 
 
-_IMPORT_NAME = re.compile(r"^skill(?:\.(\w+))?")
+_IMPORT_NAME = re.compile(r"^skill((?:\.\w+)*)$")
 
 
 def _handler_modules(entry: Path) -> set[Path]:
@@ -181,7 +181,11 @@ def _handler_modules(entry: Path) -> set[Path]:
             for name in names:
                 match = _IMPORT_NAME.match(name)
                 if match and match.group(1):
-                    queue.append(package / f"{match.group(1)}.py")
+                    # A module or a subpackage; a name that is neither (an imported class) is
+                    # no file and is skipped.
+                    parts = match.group(1)[1:].split(".")
+                    queue.append(package.joinpath(*parts).with_suffix(".py"))
+                    queue.append(package.joinpath(*parts, "__init__.py"))
     return seen
 
 
@@ -260,9 +264,9 @@ def test_progress_table_matches_the_code(template: dict[str, Any]) -> None:
 
 def test_table_key_matches_the_store_module() -> None:
     """The store's key attribute is the template's partition key (no sort key)."""
-    source = (REPO_ROOT / "skill" / "store.py").read_text(encoding="utf-8")
+    source = (REPO_ROOT / "skill" / "storage" / "store.py").read_text(encoding="utf-8")
     match = re.search(r'^KEY_ATTRIBUTE\s*=\s*"(\w+)"', source, re.MULTILINE)
-    assert match, "skill/store.py no longer defines KEY_ATTRIBUTE; update this test"
+    assert match, "skill/storage/store.py no longer defines KEY_ATTRIBUTE; update this test"
     assert match.group(1) == "user_id"
 
 
@@ -675,13 +679,13 @@ def test_built_handler_answers_launch_with_the_template_table(
 
 
 # --------------------------------------------------------------------------- operations
-# The alarms and the dashboard read the metrics skill/metrics.py publishes: one list of names
+# The alarms and the dashboard read the metrics skill/ops/metrics.py publishes: one list of names
 # (Metric) and the dimension sets each is published under (SPECS). A metric a widget or an
 # alarm asks for with other dimensions than the code publishes would show nothing, silently.
 
 
 def _skill_metrics() -> tuple[set[str], dict[str, set[frozenset[str]]], str, str]:
-    from skill.metrics import NAMESPACE, SERVICE_DIMENSION, SPECS, Metric
+    from skill.ops.metrics import NAMESPACE, SERVICE_DIMENSION, SPECS, Metric
 
     published = {
         str(metric): {frozenset({SERVICE_DIMENSION, *map(str, dims)})
@@ -832,7 +836,7 @@ def test_dashboard_shows_every_metric_the_code_emits_as_it_is_published(
 def test_dashboard_funnel_runs_from_launch_through_each_exercise_to_completed(
     template: dict[str, Any]
 ) -> None:
-    from skill.routine import load_routine
+    from skill.content.routine import load_routine
 
     (funnel,) = [widget for widget in _dashboard(template)["widgets"]
                  if widget["properties"].get("title", "").startswith("Funnel")]
@@ -848,8 +852,8 @@ def test_dashboard_funnel_runs_from_launch_through_each_exercise_to_completed(
 
 def test_dashboard_splits_cover_every_phase_and_locale(template: dict[str, Any]) -> None:
     """The per-phase and per-locale rows name values the code really publishes, all of them."""
+    from skill.content.texts import available_locales
     from skill.conversation.phases import Phase
-    from skill.texts import available_locales
 
     rows = [row for widget in _dashboard(template)["widgets"] for row in _widget_metrics(widget)]
     phases = {dims["Phase"] for _, name, dims in rows if name == "Fallbacks" and "Phase" in dims}

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from skill.speech import Pause, Say
-from skill.timeline import (
+from skill.conversation.speech import Pause, Say
+from skill.conversation.timeline import (
     CHIME_SOURCE,
     TICK_SOURCE,
     Chime,

@@ -17,12 +17,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from skill import budget, lambda_function
-from skill.api_client import TimedApiClient
-from skill.app import build_skill
-from skill.envelopes import DEFAULT_USER_ID, Device
+from skill import lambda_function
+from skill.alexa.api_client import TimedApiClient
+from skill.alexa.app import build_skill
+from skill.ops import budget
 from skill.settings import Settings
-from skill.store_dynamodb import ATTEMPT_TIMEOUTS, BotocoreCalls, DynamoDbStore, attempt_timeout
+from skill.storage.store_dynamodb import (
+    ATTEMPT_TIMEOUTS,
+    BotocoreCalls,
+    DynamoDbStore,
+    attempt_timeout,
+)
+from skill.tools.envelopes import DEFAULT_USER_ID, Device
 from tests.conversation import Conversation, Heard
 from tests.dynalite_server import dynamodb_client
 from tests.fake_alexa_api import alexa_api  # noqa: F401 - fixture

@@ -1,4 +1,4 @@
-"""Amazon's request-verification rules, checked one by one against `skill.verify`.
+"""Amazon's request-verification rules, checked one by one against `skill.web.verify`.
 
 Why: if any single check silently passes, anyone on the internet can drive the skill as if they
 were Alexa (or replay a real request). Each rule gets a test that a violating request is refused
@@ -19,7 +19,7 @@ from typing import Any
 import certifi
 import pytest
 
-from skill.verify import (
+from skill.web.verify import (
     FAILURE_CACHE_SIZE,
     FAILURE_TTL,
     MAX_CHAIN_BYTES,

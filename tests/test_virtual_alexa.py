@@ -68,14 +68,14 @@ def server_command() -> list[str]:
 
     The script exists once the project is installed (`make test` does `pip install -e .`). A venv
     holding only the dependencies has no script, so locally fall back to calling the same entry
-    point (`skill.cli:main`); in CI the script must exist, as it is what users run.
+    point (`skill.tools.cli:main`); in CI the script must exist, as it is what users run.
     """
     script = Path(sys.executable).with_name("foot-routine")
     if script.is_file():
         return [str(script)]
     if in_ci():
         pytest.fail(f"{script} is missing: install the project (`make test`) [CI=true]")
-    return [sys.executable, "-c", "import sys; from skill.cli import main; main(sys.argv[1:])"]
+    return [sys.executable, "-c", "import sys; from skill.tools.cli import main; main(sys.argv[1:])"]
 
 
 # No ProxyHandler entries: an HTTP_PROXY in the environment must not see 127.0.0.1 traffic.

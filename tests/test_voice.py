@@ -1,5 +1,5 @@
 """Hearing it locally: a reply rendered as a device plays it, words by espeak-ng, silences
-and sounds at their real length (skill/voice.py)."""
+and sounds at their real length (skill/tools/voice.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from skill import voice
-from skill.cli import played
-from skill.speech import Pause, Say
-from skill.timeline import CHIME_SECONDS, Chime, Tick, Timeline
+from skill.conversation.speech import Pause, Say
+from skill.conversation.timeline import CHIME_SECONDS, Chime, Tick, Timeline
+from skill.tools import voice
+from skill.tools.cli import played
 from tests.child_process import skip_or_fail
 from tests.test_cli_misuse import child_env
 

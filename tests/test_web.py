@@ -1,4 +1,4 @@
-"""The HTTP contract of the self-hosted endpoint (`skill.web`, `skill.serve`).
+"""The HTTP contract of the self-hosted endpoint (`skill.web`, `skill.web.serve`).
 
 Why: this is the skill's only door when it is not on Lambda. It must let Alexa's genuine,
 signed requests through to the real skill, turn everything else away with a short JSON 400
@@ -31,10 +31,10 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import skill.app
-import skill.config
-import skill.serve
-from skill import logs
+import skill.alexa.app
+import skill.storage.config
+import skill.web.serve
+from skill.ops import logs
 from skill.settings import Settings, SettingsError
 from skill.web import create_app
 from tests.alexa_test_ca import (
@@ -131,9 +131,9 @@ def test_a_signed_launch_request_reaches_the_skill_and_gets_speech(client, confi
 
 def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, monkeypatch):
     built = []
-    real_build = skill.app.build_skill
+    real_build = skill.alexa.app.build_skill
     monkeypatch.setattr(
-        skill.app, "build_skill",
+        skill.alexa.app, "build_skill",
         lambda store, **kwargs: built.append(store) or real_build(store, **kwargs),
     )
     for _ in range(3):
@@ -144,7 +144,7 @@ def test_the_skill_is_built_once_and_the_chain_fetched_once(client, fetcher, mon
 
 def test_storage_config_reaches_the_store_factory(config, monkeypatch):
     seen: list[Settings] = []
-    real_make_store = skill.config.make_store
+    real_make_store = skill.storage.config.make_store
     monkeypatch.setenv("PROGRESS_TABLE", "")
     monkeypatch.setenv("TURN_BUDGET_SECONDS", "2.5")
 
@@ -152,7 +152,7 @@ def test_storage_config_reaches_the_store_factory(config, monkeypatch):
         seen.append(settings)
         return real_make_store(settings)
 
-    monkeypatch.setattr(skill.config, "make_store", spy)
+    monkeypatch.setattr(skill.storage.config, "make_store", spy)
     client = create_app(config).test_client()
     assert post_signed(client, fresh_launch()).status_code == 200
     assert seen[0].foot_routine_db == Path(config["FOOT_ROUTINE_DB"])
@@ -324,7 +324,7 @@ def test_a_crashing_skill_answers_500_without_traceback(client, monkeypatch, cap
         def invoke(self, request_envelope, context):
             raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(skill.app, "build_skill", lambda store, **kwargs: Exploding())
+    monkeypatch.setattr(skill.alexa.app, "build_skill", lambda store, **kwargs: Exploding())
     with caplog.at_level(logging.ERROR, logger="skill.web"):
         response = post_signed(client, fresh_launch())
     assert assert_json_error(response, 500) == "internal error"
@@ -382,7 +382,7 @@ def test_a_fetcher_that_is_not_callable_is_a_configuration_error(config):
 
 
 def test_importing_the_web_module_does_not_import_botocore():
-    code = "import sys, skill.web, skill.serve; print('botocore' in sys.modules)"
+    code = "import sys, skill.web, skill.web.serve; print('botocore' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -508,13 +508,13 @@ class TestServe:
             calls.append((app, kwargs, FakeServer(kwargs["host"], kwargs["port"])))
             return calls[-1][2]
 
-        monkeypatch.setattr(skill.serve.waitress, "create_server", create_server)
+        monkeypatch.setattr(skill.web.serve.waitress, "create_server", create_server)
         return calls
 
     @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "example.com", ""])
     def test_dev_mode_refuses_non_loopback_hosts(self, waitress_calls, host):
         with pytest.raises(SystemExit, match="loopback"):
-            skill.serve.serve(host=host, dev=True)
+            skill.web.serve.serve(host=host, dev=True)
         assert waitress_calls == []
 
     @pytest.mark.parametrize(
@@ -530,7 +530,7 @@ class TestServe:
         self, waitress_calls, config, host, url
     ):
         out = io.StringIO()
-        skill.serve.serve(host=host, port=8123, dev=True, config=config, threads=2, out=out)
+        skill.web.serve.serve(host=host, port=8123, dev=True, config=config, threads=2, out=out)
         [(app, kwargs, server)] = waitress_calls
         assert kwargs == {"host": host, "port": 8123, "threads": 2, **self.DEFAULT_LIMITS}
         assert server.ran
@@ -544,7 +544,7 @@ class TestServe:
     def test_production_mode_keeps_verification_on_any_host(self, waitress_calls, config):
         del config["ALEXA_SKILL_ID"]
         out = io.StringIO()
-        skill.serve.serve(host="0.0.0.0", config=config, out=out)
+        skill.web.serve.serve(host="0.0.0.0", config=config, out=out)
         [(app, kwargs, _)] = waitress_calls
         assert kwargs == {"host": "0.0.0.0", "port": 5000, "threads": 4, **self.DEFAULT_LIMITS}
         assert app.test_client().get("/healthz").get_json()["verify_signature"] is True
@@ -556,7 +556,7 @@ class TestServe:
         monkeypatch.setenv("SERVE_CHANNEL_TIMEOUT", "3")
         monkeypatch.setenv("SERVE_CONNECTION_LIMIT", "50")
         config["SERVE_MAX_BODY_BYTES"] = "65536"
-        skill.serve.serve(config=config, out=io.StringIO())
+        skill.web.serve.serve(config=config, out=io.StringIO())
         [(app, kwargs, _)] = waitress_calls
         assert (
             kwargs["max_request_body_size"], kwargs["channel_timeout"],
@@ -579,7 +579,7 @@ class TestServe:
     ):
         config[key] = value
         with pytest.raises(SystemExit) as stopped:
-            skill.serve.serve(config=config, out=io.StringIO())
+            skill.web.serve.serve(config=config, out=io.StringIO())
         message = str(stopped.value.code)
         assert message.startswith("foot-routine serve: ") and "\n" not in message
         assert (key if key != "ALEXA_TRUST_ROOTS" else value) in message

@@ -7,4 +7,6 @@ A reader finds each concern in one module:
 - `rules` and `reminder_dialogue`: what happens (the rules), never the words.
 - `phrasebook` and `steps`: the words, cards and screens for what the rules decided.
 - `coach`: the entry point the edge calls (`coach_for(locale)`, `plan`, `handle`).
+- `progress`: the user's record; `speech` and `timeline`: a reply's words and cues, with
+  Alexa's limits, in forms any edge can render.
 """

@@ -12,15 +12,15 @@ from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
+from skill.content.routine import Routine, load_routine, routine_for
+from skill.content.texts import Texts, load_texts, supported_locale
 from skill.conversation import household, reminder_dialogue
 from skill.conversation.machine import TABLE
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
+from skill.conversation.progress import FULL, Position, Progress, Question
 from skill.conversation.turn import Outcome, Turn
 from skill.conversation.values import Event, EventKind, Fulfilment, Plan
-from skill.progress import FULL, Position, Progress, Question
-from skill.routine import Routine, load_routine, routine_for
-from skill.texts import Texts, load_texts, supported_locale
 
 # Asked without our name ("Alexa, start my foot routine"), these land in the right place
 # for anyone; moving within a routine only makes sense once one is under way.

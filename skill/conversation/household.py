@@ -3,7 +3,7 @@ days, a weekly summary, a recognised voice greeted by name, and the one question
 on an account that already has progress is asked.
 
 Each person's place, streak, level and preferences are simply their own Progress (the edge
-reads the recognised voice's own item, skill/store.py); the rules here only decide what the
+reads the recognised voice's own item, skill/storage/store.py); the rules here only decide what the
 household-specific requests do to it. The words are the content's (strings/en.yaml,
 routine.yaml's levels and short routine).
 """
@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from skill.content.routine import Level, load_content
 from skill.conversation import rules
 from skill.conversation.phrasebook import Phrasebook
+from skill.conversation.progress import SHORT, Progress, Question, streak
+from skill.conversation.speech import Name, Say, Speech
 from skill.conversation.turn import Outcome, Rule, Turn, answer, ask, carry_on
 from skill.conversation.values import Card, Event, EventKind, Reply
-from skill.progress import SHORT, Progress, Question, streak
-from skill.routine import Level, load_content
-from skill.speech import Name, Say, Speech
 
 # "How did I do this week" counts today and the six days before: a calendar week would
 # tell someone on its first day that they had done nothing, whatever they did yesterday,
@@ -89,7 +89,7 @@ def harder(turn: Turn, progress: Progress) -> Outcome:
 def _leveled(turn: Turn, progress: Progress, level: Level | None, changed: str, at_bound: str
              ) -> Outcome:
     """A new level, from the next set heard on (the numbers come from the content's level:
-    skill/routine_variants.py); at either end the person is told why not."""
+    skill/content/routine_variants.py); at either end the person is told why not."""
     if level is None:
         return answer(turn, progress, (turn.book.say(at_bound),))
     progress = replace(progress, level=level.id)

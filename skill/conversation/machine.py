@@ -11,9 +11,9 @@ from dataclasses import replace
 
 from skill.conversation import household, questions, reminder_dialogue, rules, safety
 from skill.conversation.phases import Phase, phase_of
+from skill.conversation.progress import Progress, Question
 from skill.conversation.turn import Outcome, Rule, Turn, ask
 from skill.conversation.values import EventKind
-from skill.progress import Progress, Question
 
 
 def _resume_offered(turn: Turn, progress: Progress) -> Outcome:

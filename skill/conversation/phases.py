@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from skill.progress import Progress
+from skill.conversation.progress import Progress
 
 
 class Phase(StrEnum):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from skill.content.routine import Exercise, Routine
+from skill.content.texts import Texts
 from skill.conversation.phases import Phase
+from skill.conversation.progress import SHORT, Position, Question, streak
+from skill.conversation.speech import Say, Speech
 from skill.conversation.steps import Step, StepBuilder
 from skill.conversation.values import Card, Reply, Screen
-from skill.progress import SHORT, Position, Question, streak
-from skill.routine import Exercise, Routine
-from skill.speech import Say, Speech
-from skill.texts import Texts
 
 HELP = {
     Phase.IDLE: "help_idle",

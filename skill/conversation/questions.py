@@ -4,7 +4,7 @@ Each question is answered and the person is back exactly where they were: the sa
 the same open question (turn.answer, which also ends a one-shot "ask foot routine ..."
 session). What they tell us ("I don't have a band", "I can't get on the floor", "slower")
 is stored with their progress, so it is never asked again, and the routine they do from
-then on is built from it (skill/routine.py: routine_for).
+then on is built from it (skill/content/routine.py: routine_for).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from skill.content.routine import Exercise, Item, Routine, load_content
+from skill.conversation.progress import Position, Progress
+from skill.conversation.speech import Say, Speech
 from skill.conversation.turn import Outcome, Turn, answer, carry_on
-from skill.progress import Position, Progress
-from skill.routine import Exercise, Item, Routine, load_content
-from skill.speech import Say, Speech
 
 # -- questions ---------------------------------------------------------------------------
 

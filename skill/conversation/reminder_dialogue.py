@@ -1,5 +1,5 @@
 """The daily-reminder dialogue: when to offer one, which API call a turn needs, and what
-to make of the result. The call itself is the edge's (skill/reminders.py)."""
+to make of the result. The call itself is the edge's (skill/alexa/reminders.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from skill.conversation.phases import Phase
+from skill.conversation.progress import Progress, Question
 from skill.conversation.turn import Outcome, Turn, answer, tell
 from skill.conversation.values import (
     Event,
@@ -16,7 +17,6 @@ from skill.conversation.values import (
     ReminderResult,
     ReminderStatus,
 )
-from skill.progress import Progress, Question
 
 # A declined reminder offer is not repeated for this long.
 REMINDER_OFFER_EVERY_DAYS = 7

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from skill.conversation import questions, reminder_dialogue
 from skill.conversation.phases import Phase
+from skill.conversation.progress import Position, Progress, Question, is_stale
+from skill.conversation.speech import Speech
 from skill.conversation.turn import Outcome, Turn, answer, ask, carry_on, tell
 from skill.conversation.values import Reply
-from skill.progress import Position, Progress, Question, is_stale
-from skill.speech import Speech
 
 # A half-done routine older than this is restarted rather than resumed mid-way.
 STALE_AFTER_DAYS = 7

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from skill.conversation import rules
+from skill.conversation.progress import Progress, Question
+from skill.conversation.speech import Say
 from skill.conversation.turn import Outcome, Turn, ask, carry_on
 from skill.conversation.values import Reply
-from skill.progress import Progress, Question
-from skill.speech import Say
 
 
 def pain(turn: Turn, progress: Progress) -> Outcome:

@@ -5,7 +5,7 @@ On an Echo every response that needs an answer ends with the microphone open, so
 "say ready" costs the person a sentence. A set (or both sides, or all rounds) is therefore
 one response of up to `max_turn_seconds` of audio wherever it fits; only a set too long
 for one response is split, at a rest, into equal parts. Each round starts with a Mark, so
-a barge-in is mapped to the round the person had reached (skill/timeline.py), and each
+a barge-in is mapped to the round the person had reached (skill/conversation/timeline.py), and each
 response ends with a Mark for the place that follows it, so a response heard in full
 leaves the person there.
 
@@ -20,11 +20,11 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from skill.progress import Position
-from skill.routine import Exercise, ExerciseSet, Routine
-from skill.speech import Pause, Say, Speech
-from skill.texts import Texts
-from skill.timeline import Chime, Cue, Mark, Tick, Timeline, total_seconds
+from skill.content.routine import Exercise, ExerciseSet, Routine
+from skill.content.texts import Texts
+from skill.conversation.progress import Position
+from skill.conversation.speech import Pause, Say, Speech
+from skill.conversation.timeline import Chime, Cue, Mark, Tick, Timeline, total_seconds
 
 # Silence between spoken counts so that "two… three…" lands about a second apart.
 COUNT_GAP_SECONDS = 0.6

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
+from skill.conversation.progress import Progress, Question
+from skill.conversation.speech import Speech
 from skill.conversation.values import Event, Reply
-from skill.progress import Progress, Question
-from skill.speech import Speech
 
 Outcome = tuple[Progress, Reply]
 

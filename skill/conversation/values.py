@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from skill.speech import Speech
-from skill.timeline import Reached, Timeline
+from skill.conversation.speech import Speech
+from skill.conversation.timeline import Reached, Timeline
 
 
 class EventKind(StrEnum):
@@ -159,7 +159,7 @@ class Screen:
 @dataclass(frozen=True)
 class Reply:
     # Words and pauses; a set's turn also has ticks, chimes and place marks, and is sent
-    # as APL for Audio (skill/timeline.py).
+    # as APL for Audio (skill/conversation/timeline.py).
     speech: Timeline
     reprompt: Speech = ()
     end_session: bool = False

@@ -19,8 +19,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_request_type
 from ask_sdk_model import Response
 
-from skill.progress import Progress, progress_from_dict
-from skill.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
+from skill.conversation.progress import Progress, progress_from_dict
+from skill.storage.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 /*
  * Match phrases against an interaction model with virtual-alexa's own matcher, no skill needed.
  *
- * Why: tests/test_phrase_corpus.py resolves the corpus with the skill's resolver (skill/nlu.py);
+ * Why: tests/test_phrase_corpus.py resolves the corpus with the skill's resolver (skill/tools/nlu.py);
  * this runs the same lines through an independent implementation of literal sample matching,
  * the pinned virtual-alexa in tests/virtual_alexa (built-in intents' default phrases included),
  * so a quirk of our resolver cannot make the corpus pass.

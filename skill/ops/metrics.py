@@ -96,7 +96,7 @@ class Sample:
 
 
 class Observed(Protocol):
-    """A finished turn as a sink sees it (skill.telemetry.TurnRecord)."""
+    """A finished turn as a sink sees it (skill.ops.telemetry.TurnRecord)."""
 
     @property
     def ends_session(self) -> bool: ...

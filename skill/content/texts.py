@@ -15,10 +15,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from skill.routine import load_routine
-from skill.yamlfile import ContentError, load_yaml
+from skill.content.routine import load_routine
+from skill.content.yamlfile import ContentError, load_yaml
 
-STRINGS_DIR = Path(__file__).parent / "content" / "strings"
+STRINGS_DIR = Path(__file__).parent / "strings"
 BASE = "en"
 DEFAULT_LOCALE = "en-US"
 

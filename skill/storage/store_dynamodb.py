@@ -6,7 +6,7 @@ is needed to import the skill. We use botocore's client directly rather than bot
 boto3's import adds s3transfer and the resource layer (~35 ms of a cold start) for
 nothing we use, and our item needs only a few lines of attribute-value encoding.
 
-Every call runs inside the turn's time budget (skill/budget.py): the store hands the client
+Every call runs inside the turn's time budget (skill/ops/budget.py): the store hands the client
 `timeout=` the seconds left, and the client fits its attempts, their socket timeouts and the
 back-off between them into that, so a slow or throttled table still lets us answer well
 inside Alexa's 8 seconds.
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from skill import budget
-from skill.store import (
+from skill.ops import budget
+from skill.storage.store import (
     DELETED_ATTRIBUTE,
     KEY_ATTRIBUTE,
     VERSION_ATTRIBUTE,
@@ -136,9 +136,9 @@ class DynamoDbStore(ProgressStore):
         self.calls: Any = BotocoreCalls(self._client_for)
         if client is None:
             # Credentials in the environment, as on Lambda: our own small client, so the
-            # cold start never imports botocore (skill/dynamo_http.py says why). Profiles,
+            # cold start never imports botocore (skill/storage/dynamo_http.py says why). Profiles,
             # SSO, instance roles and SnapStart's container credentials stay with botocore.
-            from skill.dynamo_http import client_from_environment
+            from skill.storage.dynamo_http import client_from_environment
 
             self.calls = client_from_environment(endpoint_url, region) or self.calls
 
@@ -174,7 +174,7 @@ class DynamoDbStore(ProgressStore):
             return getattr(self.calls, operation)(
                 TableName=self.table, timeout=remaining, **kwargs)
         except StoreError as error:
-            # skill/dynamo_http.py's failures are StoreErrors already (a refused condition
+            # skill/storage/dynamo_http.py's failures are StoreErrors already (a refused condition
             # too, which put() tells apart); botocore is not imported for them.
             if budget.is_timeout(error):
                 deadline.record_timeout()

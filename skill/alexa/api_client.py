@@ -6,7 +6,7 @@ timeout (a slow API would hold the turn past Alexa's 8 seconds) and importing it
 
 Every call Alexa's APIs serve for us (the device's time zone, reminders) is optional: the
 turn can answer without it. So a call gets what the turn's budget can spare after keeping
-the progress write's reserve (skill/budget.py), none at all once another call in the turn
+the progress write's reserve (skill/ops/budget.py), none at all once another call in the turn
 has timed out, and a timeout here is noted so the rest of the turn skips them too.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
-from skill import budget
+from skill.ops import budget
 
 # The most one call may take even with budget to spare: Alexa's APIs answer in well under a
 # second when they are well.

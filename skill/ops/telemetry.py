@@ -31,18 +31,18 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import RequestEnvelope, Response, ResponseEnvelope
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
-from skill import budget
+from skill.alexa.handlers import INTENT_EVENTS
+from skill.content.routine import load_routine
+from skill.content.texts import available_locales
 from skill.conversation.phases import Phase, phase_of
+from skill.conversation.progress import progress_from_dict
 from skill.conversation.values import EventKind
-from skill.handlers import INTENT_EVENTS
-from skill.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
-from skill.progress import progress_from_dict
-from skill.routine import load_routine
+from skill.ops import budget
+from skill.ops.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
 from skill.storage.session import PROGRESS_KEY
-from skill.store import user_ref
-from skill.texts import available_locales
+from skill.storage.store import user_ref
 
-log = logging.getLogger("skill.telemetry")
+log = logging.getLogger("skill.ops.telemetry")
 
 REQUEST_TYPES = frozenset({
     "LaunchRequest",
@@ -64,7 +64,7 @@ class Outcome(StrEnum):
     ANSWERED = "answered"
     POLITE_ERROR = "polite_error"  # something failed; the user heard our calm error line
     BUDGET_EXCEEDED = "budget_exceeded"  # answered, but the turn's budget ran out or a call
-    # timed out, so optional calls (time zone, reminders) were skipped (skill/budget.py)
+    # timed out, so optional calls (time zone, reminders) were skipped (skill/ops/budget.py)
     FAILED = "failed"  # the skill raised: Lambda reports an error, Alexa says its own line
 
 

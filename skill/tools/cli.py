@@ -20,14 +20,21 @@ from typing import Any, NoReturn, TextIO
 
 from ask_sdk_core.skill import CustomSkill
 
-from skill import console_commands
-from skill.app import answer_event, skill_from_settings
-from skill.envelopes import Device, person_id_for, slot
-from skill.nlu import Resolved, Resolver, model_path, normalise
+from skill.alexa.app import answer_event, skill_from_settings
+from skill.conversation.speech import from_ssml
+from skill.conversation.timeline import (
+    Timeline,
+    apla_of,
+    from_apla,
+    has_sounds,
+    to_console,
+    total_seconds,
+)
 from skill.settings import Settings
-from skill.speech import from_ssml
-from skill.timeline import Timeline, apla_of, from_apla, has_sounds, to_console, total_seconds
-from skill.voice import VoiceUnavailable
+from skill.tools import console_commands
+from skill.tools.envelopes import Device, person_id_for, slot
+from skill.tools.nlu import Resolved, Resolver, model_path, normalise
+from skill.tools.voice import VoiceUnavailable
 
 QUIT_WORDS = {"quit", "exit", "bye console"}
 _INVOCATION = "foot routine"
@@ -40,7 +47,7 @@ LISTEN_SECONDS = 8
 
 
 def readable(ssml: str, names: Mapping[str, str] | None = None) -> str:
-    """SSML as a person reads it, in the one text form of skill/timeline.py: pauses as
+    """SSML as a person reads it, in the one text form of skill/conversation/timeline.py: pauses as
     [10s] (neighbouring breaks added up) and a recognised voice's name as [name] or [Ann]."""
     return to_console(from_ssml(ssml), names)
 
@@ -300,7 +307,7 @@ def _check_wav_target(path: Path) -> None:
 
 def _speaker(locale: str) -> Callable[[Timeline], None]:
     """`--voice`: before the first turn, make sure a reply would be heard here."""
-    from skill import voice
+    from skill.tools import voice
 
     voice.require()
     voice.check_sound_output()
@@ -312,7 +319,7 @@ def say_to_wav(lines: Iterable[str], wav: Path, out: TextIO, locale: str = "en-U
     """A dialogue played up to turn `turn` (the last by default) and that turn's reply
     written to a WAV file, sounds and silences at their real length. A turn is a line the
     console acts on, so `--turn 4` is the fourth such line of a script."""
-    from skill import voice
+    from skill.tools import voice
 
     voice.require()
     _check_wav_target(wav)
@@ -334,7 +341,7 @@ def say_to_wav(lines: Iterable[str], wav: Path, out: TextIO, locale: str = "en-U
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from skill.serve import serve
+    from skill.web.serve import serve
 
     serve(host=args.host, port=args.port, dev=args.dev)
 
@@ -396,7 +403,7 @@ def _start(args: argparse.Namespace) -> None:
     if not getattr(args, "metrics", False):
         _run(args)
         return
-    from skill.telemetry import funnel_printed
+    from skill.ops.telemetry import funnel_printed
 
     with funnel_printed(sys.stdout, each_session=args.command == "serve"):
         _run(args)

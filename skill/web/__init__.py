@@ -2,7 +2,7 @@
 
 Why not flask-ask-sdk: it cannot be imported here (its oscrypto dependency is broken), and its
 verifier rests on unmaintained crypto. This module is the thin replacement: it reads the raw
-body, has `skill.verify.RequestVerifier` apply Amazon's checks, and hands the envelope to the
+body, has `skill.web.verify.RequestVerifier` apply Amazon's checks, and hands the envelope to the
 skill through the SDK's own serializer. Every failure becomes a short JSON error, never a
 traceback, so a probe learns nothing about the internals, and nothing of a request body is
 ever logged (it holds user ids and API tokens): a rejection logs its size and reason only.
@@ -22,10 +22,10 @@ from ask_sdk_core.skill import CustomSkill
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from skill.serializer import FastSerializer
+from skill.alexa.serializer import FastSerializer
+from skill.ops.telemetry import log_turns_as_json_lines, observer
 from skill.settings import Settings
-from skill.telemetry import log_turns_as_json_lines, observer
-from skill.verify import RequestVerifier, VerificationError
+from skill.web.verify import RequestVerifier, VerificationError
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class LazySkill:
     def get(self) -> CustomSkill:
         with self._lock:
             if self._skill is None:
-                from skill.app import skill_from_settings  # deferred: loads on first use
+                from skill.alexa.app import skill_from_settings  # deferred: loads on first use
 
                 self._skill = skill_from_settings(self._settings)
             return self._skill

@@ -1,6 +1,6 @@
 """The exercise content: loaded once from YAML, then one concrete Routine per way of doing it.
 
-`load_content` parses and validates skill/content/routine.yaml (skill/routine_parser.py);
+`load_content` parses and validates skill/content/routine.yaml (skill/content/routine_parser.py);
 `routine_for` gives the routine a person does (full or short, their level and pace, their
 substitutes and seated versions), built once per combination and shared, since Lambda keeps
 the process warm between turns. `load_routine` is the full routine as written, which is what
@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from skill.routine_parser import parse_content
-from skill.routine_values import (
+from skill.content.routine_parser import parse_content
+from skill.content.routine_values import (
     SIDES,
     Content,
     Exercise,
@@ -30,8 +30,8 @@ from skill.routine_values import (
     StreakRule,
     Substitute,
 )
-from skill.routine_variants import build
-from skill.yamlfile import load_yaml
+from skill.content.routine_variants import build
+from skill.content.yamlfile import load_yaml
 
 __all__ = [
     "ROUTINE_FILE", "SIDES", "Content", "Exercise", "ExerciseSet", "Item", "Kind", "Level",
@@ -39,7 +39,7 @@ __all__ = [
     "load_routine", "parse_routine", "routine_for",
 ]
 
-CONTENT_DIR = Path(__file__).parent / "content"
+CONTENT_DIR = Path(__file__).parent
 ROUTINE_FILE = CONTENT_DIR / "routine.yaml"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from skill.conversation.values import Card, Screen
 
-APL_DIR = Path(__file__).parent / "content" / "apl"
+APL_DIR = Path(__file__).parent.parent / "content" / "apl"
 EXERCISE_TOKEN = "exercise"
 
 

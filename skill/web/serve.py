@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import waitress
 
-from skill import logs
+from skill.ops import logs
 from skill.settings import Settings
 from skill.web import VERIFIER_EXTENSION, checks_in_force, create_app
 

@@ -12,7 +12,7 @@ import string
 from dataclasses import fields as fields_of
 from typing import Any
 
-from skill.routine_values import (
+from skill.content.routine_values import (
     SIDES,
     Content,
     Exercise,
@@ -27,8 +27,8 @@ from skill.routine_values import (
     StreakRule,
     Substitute,
 )
-from skill.routine_variants import build
-from skill.yamlfile import ContentError
+from skill.content.routine_variants import build
+from skill.content.yamlfile import ContentError
 
 # Bounds a physiotherapist would accept for people with sore hips, knees and backs, at any
 # level: at least one rep and no more than twenty in a set (beyond that a small muscle tires

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from skill.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
+from skill.conversation.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
 
 # Alexa's limit on the audio of one response (speech, silences and clips together).
 MAX_AUDIO_SECONDS = 240.0

@@ -247,4 +247,4 @@ def _compile_slot_sample(intent: str, sample: str, declared: dict[str, str]) -> 
 
 def model_path(locale: str = "en-US") -> pathlib.Path:
     """Locate interaction_model/<locale>.json in the repo, which the console runs from."""
-    return pathlib.Path(__file__).resolve().parent.parent / "interaction_model" / f"{locale}.json"
+    return pathlib.Path(__file__).resolve().parents[2] / "interaction_model" / f"{locale}.json"

@@ -1,6 +1,6 @@
 """The exercise content as frozen values: what the parser produces and the coach reads.
 
-Kept apart from the parser (skill/routine_parser.py) and the loader (skill/routine.py) so a
+Kept apart from the parser (skill/content/routine_parser.py) and the loader (skill/content/routine.py) so a
 reader finds the shape of the content in one place. Every value is immutable: one Routine is
 shared by every request in a warm Lambda, whoever's level or pace it was built for.
 """

@@ -33,17 +33,24 @@ from ask_sdk_model.canfulfill import (
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 from ask_sdk_runtime.utils import UserAgentManager
 
-from skill import budget, reminders, screens
+from skill.alexa import reminders, screens
+from skill.alexa.reminders import REMINDERS_PERMISSION, parse_time_slot
+from skill.content.routine import load_routine
+from skill.content.texts import load_texts
 from skill.conversation.coach import can_fulfill, coach_for
+from skill.conversation.progress import Progress, time_zone_due
+from skill.conversation.speech import (
+    MAX_RESPONSE_BYTES,
+    Say,
+    SpeechLimitError,
+    response_size,
+    to_ssml,
+)
+from skill.conversation.timeline import Played, Timeline, as_speech, to_apla
 from skill.conversation.values import Event, EventKind
-from skill.progress import Progress, time_zone_due
-from skill.reminders import REMINDERS_PERMISSION, parse_time_slot
-from skill.routine import load_routine
-from skill.speech import MAX_RESPONSE_BYTES, Say, SpeechLimitError, response_size, to_ssml
+from skill.ops import budget
 from skill.storage.session import ProgressSession
-from skill.store import ProgressStore, StoreError, person_id_of, user_id_of, user_ref
-from skill.texts import load_texts
-from skill.timeline import Played, Timeline, as_speech, to_apla
+from skill.storage.store import ProgressStore, StoreError, person_id_of, user_id_of, user_ref
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +108,7 @@ INTENT_EVENTS: dict[str, EventKind] = {
 # Buttons on the screen do what the same words would.
 BUTTON_EVENTS = {"next": EventKind.NEXT, "repeat": EventKind.REPEAT}
 
-# The last response's timeline (skill.timeline.Played), while its session lasts.
+# The last response's timeline (skill.conversation.timeline.Played), while its session lasts.
 _PLAYED = "played"
 # People move: the device's time zone is asked again after this many days.
 TIME_ZONE_EVERY_DAYS = 30

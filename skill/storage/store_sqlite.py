@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from skill.store import Expect, Found, ProgressStore, StoreError, found_in_json
+from skill.storage.store import Expect, Found, ProgressStore, StoreError, found_in_json
 
 # Tombstones past their expiry, removed whenever a new one is written (SQLite has no TTL).
 _PURGE_EXPIRED_TOMBSTONES = (

@@ -1,6 +1,6 @@
 """Hearing the skill at a desk: what a device would play, rendered locally.
 
-A response is a timeline (skill/timeline.py): words, silences, a quiet tick under holds and
+A response is a timeline (skill/conversation/timeline.py): words, silences, a quiet tick under holds and
 rests, and a chime when one ends. Here each run of words is spoken by espeak-ng to a WAV
 file, and the silences and the stand-ins for Amazon's sound-library clips are made with
 the `wave` module's format in a few lines of arithmetic, then all are joined in order:
@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 
-from skill import sound_output
-from skill.sound_output import NoSoundOutput
-from skill.speech import Pause, Say
-from skill.timeline import CHIME_SECONDS, TICK_VOLUME, Chime, Tick, Timeline
+from skill.conversation.speech import Pause, Say
+from skill.conversation.timeline import CHIME_SECONDS, TICK_VOLUME, Chime, Tick, Timeline
+from skill.tools import sound_output
+from skill.tools.sound_output import NoSoundOutput
 
 INSTALL_HINT = (
     "espeak-ng is not installed. On Debian or Ubuntu: sudo apt-get install espeak-ng "

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import replace
 
-from skill.routine_values import Content, Exercise, ExerciseSet, Item, Level, Routine
+from skill.content.routine_values import Content, Exercise, ExerciseSet, Item, Level, Routine
 
 # "{pencil}" in a set's words is the item with that id, as its noun or its substitute's.
 _ITEM_FIELD = re.compile(r"\{([a-z_]+)\}")

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-CONTENT_DIR = Path(__file__).parent / "content"
+CONTENT_DIR = Path(__file__).parent
 SNAPSHOT = CONTENT_DIR / "compiled.json"
 
 
@@ -73,7 +73,7 @@ def compile_snapshot() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m skill.yamlfile [--check]`: write the snapshot, or fail if it is stale."""
+    """`python -m skill.content.yamlfile [--check]`: write the snapshot, or fail if it is stale."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv

@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from skill import budget
-from skill.store import StoreError
+from skill.ops import budget
+from skill.storage.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ class DynamoDbHttpClient:
     def _call(self, operation: str, params: dict[str, Any],
               timeout: float | None) -> dict[str, Any]:
         """Attempts until one answers, the error is final, or the budget is spent, with
-        the jittered back-off every outside call uses (skill/budget.py)."""
+        the jittered back-off every outside call uses (skill/ops/budget.py)."""
         body = json.dumps(params, separators=(",", ":")).encode("utf-8")
         seconds = DEFAULT_TIMEOUT_S if timeout is None else timeout
         if seconds <= 0:

@@ -33,7 +33,7 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
-from skill.progress import Progress, is_version, merge_stored, progress_from_dict
+from skill.conversation.progress import Progress, is_version, merge_stored, progress_from_dict
 
 # Records of users who stop using the skill expire on their own (DynamoDB TTL).
 RETENTION_DAYS = 400

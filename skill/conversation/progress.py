@@ -17,7 +17,7 @@ from enum import StrEnum
 from itertools import zip_longest
 from typing import Any
 
-from skill.routine_values import KINDS
+from skill.content.routine_values import KINDS
 
 SCHEMA_VERSION = 1
 # The content's routine kinds: the full routine, and the short one for busy days.

@@ -11,8 +11,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.services import ApiClient
 
-from skill import budget
-from skill.handlers import (
+from skill.alexa.handlers import (
     Clock,
     KeepResponseUnderLimit,
     PoliteErrorHandler,
@@ -20,18 +19,19 @@ from skill.handlers import (
     request_handlers,
     utc_now,
 )
-from skill.serializer import FastSerializer
+from skill.alexa.serializer import FastSerializer
+from skill.ops import budget
+from skill.ops.telemetry import ObservedApiClient, ObservedErrors, ObservedStore, observer
 from skill.settings import Settings
 from skill.storage.session import LoadProgress, SaveProgress
-from skill.store import ProgressStore
-from skill.telemetry import ObservedApiClient, ObservedErrors, ObservedStore, observer
+from skill.storage.store import ProgressStore
 
 
 class BudgetedSkill(CustomSkill):
     """A CustomSkill whose every turn runs inside one time budget for its outside calls.
 
     `invoke` is the one place both Lambda and the web endpoint pass through, so the budget
-    starts as the request arrives and ends with the answer (skill/budget.py).
+    starts as the request arrives and ends with the answer (skill/ops/budget.py).
     """
 
     def __init__(self, skill_configuration: Any, turn_budget_seconds: float) -> None:
@@ -80,8 +80,8 @@ def skill_from_settings(settings: Settings) -> CustomSkill:
     is built at all, for clients such as the local console whose requests carry no real
     API token.
     """
-    from skill.api_client import TimedApiClient
-    from skill.config import make_store
+    from skill.alexa.api_client import TimedApiClient
+    from skill.storage.config import make_store
 
     return build_skill(make_store(settings),
                        api_client=TimedApiClient() if settings.alexa_api_calls else None,

@@ -14,13 +14,13 @@ from skill.settings import Settings
 def make_store(settings: Settings) -> AbstractPersistenceAdapter:
     """The persistence adapter the settings ask for; never touches the network."""
     if settings.progress_table:
-        from skill.store_dynamodb import DynamoDbStore
+        from skill.storage.store_dynamodb import DynamoDbStore
 
         return DynamoDbStore(
             settings.progress_table,
             endpoint_url=settings.dynamodb_endpoint_url,
             region=settings.aws_region,
         )
-    from skill.store_sqlite import SqliteStore
+    from skill.storage.store_sqlite import SqliteStore
 
     return SqliteStore(settings.foot_routine_db)

@@ -1,0 +1,1 @@
+"""Local developer tools: the console, its words-to-intent matcher, voice output."""
