@@ -45,6 +45,7 @@ class FakeAlexaApi:
     requests: list[Recorded] = field(default_factory=list)
     reminders: dict[str, Any] = field(default_factory=dict)
     fail_with: int | None = None  # answer every reminders call with this status
+    time_zone_fails_with: int | None = None  # answer every time zone lookup with this status
     hang: bool = False  # answer nothing (settings and reminders) until the fixture ends
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -53,6 +54,8 @@ class FakeAlexaApi:
 
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         if path.endswith("/settings/System.timeZone"):
+            if self.time_zone_fails_with:
+                return self.time_zone_fails_with, {"code": "ERROR", "message": "fake failure"}
             return 200, self.time_zone
         if not path.startswith(REMINDERS_PATH):
             return 404, {"code": "NOT_FOUND", "message": path}

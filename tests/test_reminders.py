@@ -165,3 +165,16 @@ def test_time_zone_is_asked_again_after_a_month(alexa, alexa_api, store, clock):
     alexa().launch()
     assert store.read(Device().user_id)["time_zone"] == "Asia/Kolkata"
     assert len([c for c in alexa_api.requests if "settings" in c.path]) == 2
+
+
+def test_a_failed_time_zone_lookup_is_not_repeated_in_the_same_session(alexa, alexa_api):  # noqa: F811
+    # Every turn would otherwise wait on a settings API that is failing (up to 2 s if it hangs).
+    alexa_api.time_zone_fails_with = 500
+    conversation = alexa()
+    conversation.launch()
+    conversation.say("StartRoutineIntent")
+    conversation.say("NextExerciseIntent")
+    assert len([c for c in alexa_api.requests if "settings" in c.path]) == 1
+    conversation.say("AMAZON.StopIntent")
+    alexa().launch()
+    assert len([c for c in alexa_api.requests if "settings" in c.path]) == 2, "asked again next session"

@@ -153,6 +153,9 @@ class Progress:
         """Everything, for the session attributes Alexa returns on the next turn."""
         return {
             **self.stored(),
+            # A failed lookup ("") must reach the next turn as it is, or every turn of the
+            # session asks (and waits on) a failing settings API again; stored, it is None.
+            "time_zone": self.time_zone,
             "briefed": self.briefed,
             "paused": self.paused,
             "finished": self.finished,

@@ -10,6 +10,7 @@ and hands the new one over.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
@@ -123,6 +124,10 @@ class ProgressSession:
         """`progress` merged with what a store now holds for it (after a save, or after the
         store moved an account's progress to a voice), noted as saved for this session."""
         merged = progress_from_dict({**progress.session(), **stored})
+        if merged.time_zone is None and progress.time_zone == "":
+            # A failed time zone lookup is stored as None (the next session retries) but
+            # holds for the rest of this one, so no later turn waits on the API again.
+            merged = replace(merged, time_zone="")
         self.session[_SAVED] = merged.fingerprints()
         return merged
 
