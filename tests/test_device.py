@@ -251,16 +251,34 @@ def test_no_answer_after_rounds_heard_in_full_keeps_the_next_round(echo: Echo) -
 
 # -- go back, and repeat ---------------------------------------------------------------
 
-def test_go_back_steps_back_one_side_then_to_the_previous_exercise(echo: Echo) -> None:
+def test_go_back_steps_back_one_set_or_side_then_to_the_previous_exercise(echo: Echo) -> None:
     circles = EXERCISES["ankle_circles"]
     playing = begin(echo, circles)
+    # Part-way through the right foot's first set: the start of that set.
     back = echo.barge_in(second_of(playing, circles, (2, 3)), "AMAZON.PreviousIntent")
-    back.hears("back into position", "left foot, set 1 of 4, round 1 of 10", "say ready")
+    back.hears("back into position", "right foot, set 3 of 4, round 1 of 10", "say ready")
     assert back.apla is None
+    # At the start of the right foot: the left foot's first set.
+    echo.say("AMAZON.PreviousIntent").hears("left foot, set 1 of 4, round 1 of 10")
     again = echo.say("NextExerciseIntent")
     round_starts(again, circles, (0, 1))
+    # Part-way through the left foot's second set: its start, then the set before it,
+    # and only from the exercise's start the previous exercise.
     further = echo.barge_in(second_of(again, circles, (1, 4)), "AMAZON.PreviousIntent")
-    further.hears("Exercise 2 of 5: toe walking")
+    further.hears("back into position", "left foot, set 2 of 4, round 1 of 10")
+    echo.say("AMAZON.PreviousIntent").hears("left foot, set 1 of 4, round 1 of 10")
+    echo.say("AMAZON.PreviousIntent").hears("Exercise 2 of 5: toe walking")
+
+
+def test_go_back_after_part_of_a_set_restarts_that_set(echo: Echo) -> None:
+    """Toe walking's six rounds are two responses: after the first, "go back" is the
+    set's start again, not the exercise before."""
+    walking = EXERCISES["toe_walking"]
+    begin(echo, walking).hears("round three of six", "say next when you're ready")
+    back = echo.say("AMAZON.PreviousIntent")
+    back.hears("back into position", walking.setup, "round 1 of 6", "say ready")
+    assert "toe presses" not in back.text
+    check_resumes_at(echo.say("NextExerciseIntent"), walking, 0, 1)
 
 
 def test_repeat_mid_set_repeats_the_round_and_carries_on(echo: Echo) -> None:

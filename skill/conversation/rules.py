@@ -154,23 +154,18 @@ def already_finished(turn: Turn, progress: Progress) -> Outcome:
 
 
 def previous(turn: Turn, progress: Progress) -> Outcome:
-    """Back one part of an exercise (a side, or a set where both feet work together) to
-    its set-up, and only from the first part to the previous exercise's last part."""
+    """Back one step at the size the person is on: part-way through a set, to that set's
+    start; at a set's start, to the set before it (or, where the foot changes, to the
+    other foot's first set); only at an exercise's start to the previous exercise's last
+    part. Every step back lands on a set-up and a wait for "ready"."""
     position = progress.position
     if position is None:
         return tell(turn, progress, "nothing_to_go_back_to")
     book = turn.book
     index = book.index(position)
-    units = book.turns.units(index)
-    if book.is_done(position):  # its last part is the one just finished
-        earlier = list(units)
-    elif position.rep:  # the parts before the one the person is on
-        earlier = [first for first in units if first < position.set_index]
-        earlier = earlier if position.set_index in units else earlier[:-1]
-    else:  # before an introduction: the previous exercise was just finished
-        earlier = []
-    if earlier:
-        return enter(turn, progress, Position(position.exercise, earlier[-1], 1))
+    back = _set_before(book.turns.units(index), position, book.is_done(position))
+    if back is not None:
+        return enter(turn, progress, Position(position.exercise, back, 1))
     if index == 0:
         return tell(turn, replace(progress, question=None), "at_first")
     # The previous exercise's last part: its set-up again, or its introduction when that
@@ -178,6 +173,19 @@ def previous(turn: Turn, progress: Progress) -> Outcome:
     before = book.routine.exercises[index - 1]
     last = book.turns.units(index - 1)[-1]
     return enter(turn, progress, Position(before.id, last, 1) if last else Position(before.id))
+
+
+def _set_before(units: tuple[int, ...], position: Position, done: bool) -> int | None:
+    """The set of this exercise whose start "go back" returns to, or None at its start.
+    `units` are the sets that begin a part (a side); past the last set (`done`) the last
+    part is the one just finished."""
+    if position.rep > 1:
+        return position.set_index
+    if position.rep == 0 or position.set_index == 0:
+        return None
+    if done or position.set_index in units:
+        return max(first for first in units if first < position.set_index)
+    return position.set_index - 1
 
 
 def skip(turn: Turn, progress: Progress) -> Outcome:
