@@ -135,7 +135,7 @@ class Settings:
     foot_routine_db: Path = field(default=DEFAULT_DB, metadata=_read(_path, "FOOT_ROUTINE_DB"))
     log_level: str = field(default="INFO", metadata=_read(_level, "LOG_LEVEL"))
     log_level_libraries: str = field(
-        default="WARNING", metadata=_read(_level, "LOG_LEVEL_LIBRARIES", scope="serve"))
+        default="WARNING", metadata=_read(_level, "LOG_LEVEL_LIBRARIES"))
     alexa_api_calls: bool = field(default=True, metadata=_read(_switch, "ALEXA_API_CALLS"))
     turn_budget_seconds: float = field(
         default=TURN_BUDGET_SECONDS, metadata=_read(_budget, "TURN_BUDGET_SECONDS"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import subprocess
@@ -190,10 +191,19 @@ print(json.dumps(lambda_function._skill.turn_budget_seconds))
 """
 
 
-def _lambda_cold_start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+_LAMBDA_LOG_LEVELS = """
+import json, logging
+from skill import lambda_function
+names = ("", "skill", "botocore", "urllib3", "ask_sdk_core", "boto3")
+print(json.dumps({name: logging.getLogger(name).getEffectiveLevel() for name in names}))
+"""
+
+
+def _lambda_cold_start(tmp_path: Path, script: str = _LAMBDA_START,
+                       **env: str) -> subprocess.CompletedProcess[str]:
     clean = {key: value for key, value in os.environ.items() if key not in variable_names()}
     clean.update(FOOT_ROUTINE_DB=str(tmp_path / "p.sqlite3"), **env)
-    return subprocess.run([sys.executable, "-c", _LAMBDA_START], cwd=REPO, env=clean,
+    return subprocess.run([sys.executable, "-c", script], cwd=REPO, env=clean,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -207,6 +217,19 @@ def test_a_bad_setting_fails_the_lambda_cold_start_naming_it(tmp_path):
     started = _lambda_cold_start(tmp_path, TURN_BUDGET_SECONDS="soon")
     assert started.returncode != 0
     assert "SettingsError: TURN_BUDGET_SECONDS must be a number" in started.stderr
+
+
+def test_debug_on_lambda_leaves_the_libraries_at_warning_unless_asked(tmp_path):
+    """At DEBUG botocore logs whole requests, user ids in item keys included (issue 12)."""
+    started = _lambda_cold_start(tmp_path, _LAMBDA_LOG_LEVELS, LOG_LEVEL="DEBUG")
+    assert started.returncode == 0, started.stderr[-2000:]
+    levels = json.loads(started.stdout)
+    assert levels.pop("") == levels.pop("skill") == logging.DEBUG
+    assert levels == dict.fromkeys(levels, logging.WARNING)
+    asked = _lambda_cold_start(tmp_path, _LAMBDA_LOG_LEVELS, LOG_LEVEL="WARNING",
+                               LOG_LEVEL_LIBRARIES="DEBUG")
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    assert json.loads(asked.stdout)["botocore"] == logging.DEBUG
 
 
 def test_reading_the_settings_imports_nothing_heavy():

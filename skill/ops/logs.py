@@ -25,8 +25,12 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def set_level(settings: Settings) -> None:
-    """The root level only: on Lambda, whose runtime installs and formats the handler."""
+    """The root and library levels, no handler: what Lambda needs, whose runtime installs
+    and formats the handler (the libraries stay apart there too: botocore is on the path
+    of every progress read and write)."""
     logging.getLogger().setLevel(settings.log_level)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level_libraries)
 
 
 def configure(settings: Settings) -> None:
@@ -36,5 +40,3 @@ def configure(settings: Settings) -> None:
     if not root.handlers:
         logging.basicConfig(format=FORMAT)
     set_level(settings)
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(settings.log_level_libraries)
