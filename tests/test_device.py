@@ -281,6 +281,16 @@ def test_go_back_after_part_of_a_set_restarts_that_set(echo: Echo) -> None:
     check_resumes_at(echo.say("NextExerciseIntent"), walking, 0, 1)
 
 
+def test_start_said_over_the_rounds_keeps_the_round(echo: Echo) -> None:
+    """ "Alexa, start" over rounds that are playing must not leave the rest out: the place
+    is restated, and "ready" goes on from the round that had begun."""
+    walking = EXERCISES["toe_walking"]
+    playing = begin(echo, walking)
+    again = echo.barge_in(second_of(playing, walking, (0, 2)), "StartRoutineIntent")
+    again.hears("already under way", "round 2 of 6", "say ready")
+    check_resumes_at(echo.say("NextExerciseIntent"), walking, 0, 2)
+
+
 def test_repeat_mid_set_repeats_the_round_and_carries_on(echo: Echo) -> None:
     walking = EXERCISES["toe_walking"]
     playing = begin(echo, walking)

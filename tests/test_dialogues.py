@@ -84,6 +84,16 @@ def test_repeat_at_a_prompt_says_the_last_instruction_again(talk):
     alexa.say("AMAZON.RepeatIntent").hears("toe presses done", "say next for exercise 2")
 
 
+def test_lets_go_at_an_introduction_begins_the_set(talk):
+    """ "Say ready" answered with "let's go" (StartRoutineIntent) is a ready person: the
+    rounds begin, not "we're already under way" and the set-up again."""
+    alexa = start(talk)
+    heard = alexa.say("StartRoutineIntent")
+    assert heard.apla is not None, heard.text
+    heard.hears("press them down", "five")
+    assert "already under way" not in heard.text.lower()
+
+
 def test_previous_at_the_first_exercise(talk):
     alexa = start(talk)
     heard = alexa.say("AMAZON.PreviousIntent")

@@ -135,6 +135,12 @@ def start(turn: Turn, progress: Progress) -> Outcome:
 
 
 def already_started(turn: Turn, progress: Progress) -> Outcome:
+    """"Let's go", "begin" or "start" at a prompt (an introduction's "say ready", a
+    set-up) is a person who is ready: the rounds begin as "ready" would begin them. Said
+    over rounds that are playing it cannot mean that (they would be left out), so the
+    place is restated."""
+    if not _mid_set(turn):
+        return next_step(turn, progress)
     return enter(turn, progress, _place(progress), (turn.book.say("already_started"),))
 
 
