@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from moto import mock_aws
 
 from skill import lambda_function
 from skill.alexa.serializer import FastSerializer
+from skill.content.routine import routine_for
 from skill.storage.store import DELETED_ATTRIBUTE, MemoryStore, person_key
 from skill.storage.store_dynamodb import DynamoDbStore
 from skill.tools.cli import chat
@@ -221,6 +223,24 @@ def test_levels_change_the_counts_and_holds_heard(store: MemoryStore) -> None:
 
 
 # -- the short routine ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", [None, "easier", "harder"])
+def test_five_minutes_hears_how_long_the_short_routine_really_takes(
+        store: MemoryStore, level: str | None) -> None:
+    """ "I only have five minutes" is answered with the short routine's own length from its
+    timings (rounded up to the minute under ten), never a rounder figure that agrees with
+    nobody, and with how to stop early."""
+    ann = echo(ANN)
+    ann.open()
+    if level:
+        ann.say("EasierIntent" if level == "easier" else "HarderIntent")
+    seconds = routine_for("short", level).seconds_from(0)
+    minutes = math.ceil(seconds / 60)
+    said = minutes if minutes < 10 else 5 * math.ceil(minutes / 5)
+    started = ann.say("ShortRoutineIntent")
+    started.hears(f"The short version takes about {said} minutes: toe presses",
+                  "say stop, and I'll keep your place")
+
 
 def test_the_short_routine_counts_and_is_recorded_as_short(store: MemoryStore) -> None:
     ann = echo(ANN)

@@ -231,8 +231,11 @@ class Routine:
 
     @property
     def minutes(self) -> int:
-        """"About N minutes": the whole routine, rounded up to five so it is not a promise."""
-        return max(5, 5 * math.ceil(self.seconds_from(0) / 300))
+        """"About N minutes": the whole routine, rounded up so it is not a promise; to five
+        for a long one, but to the minute for one under ten, as rounding a seven-minute
+        short routine up to ten would tell someone in a hurry it is longer than it is."""
+        minutes = math.ceil(self.seconds_from(0) / 60)
+        return minutes if minutes < 10 else 5 * math.ceil(minutes / 5)
 
     def equipment_needed(self, from_index: int = 0) -> tuple[str, ...]:
         """What to have ready for the exercises from `from_index` on, each thing once."""
