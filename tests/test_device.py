@@ -249,6 +249,23 @@ def test_no_answer_after_rounds_heard_in_full_keeps_the_next_round(echo: Echo) -
     check_resumes_at(echo.say("NextExerciseIntent"), walking, 0, 4)
 
 
+# -- a change of foot -----------------------------------------------------------------
+
+@pytest.mark.parametrize("exercise_id", ["toe_pencil_pickups", "ankle_circles"])
+def test_the_switch_of_foot_is_said_once(echo: Echo, exercise_id: str) -> None:
+    """Whether the other foot is its own response (pencil pickups) or follows inside the
+    same one (circles), "now switch to your left foot" is said once, not again at the
+    start of the next response."""
+    exercise = EXERCISES[exercise_id]
+    second = next(s.side for s in exercise.sets if s.side != exercise.sets[0].side)
+    switch = TEXTS.line("side_switch", side=TEXTS.line(f"side_{second}")).lower()
+    said = [begin(echo, exercise).text]
+    while f"{exercise.name} done" not in said[-1]:
+        assert len(said) < 10, "the exercise never ended"
+        said.append(echo.say("NextExerciseIntent").text)
+    assert sum(text.lower().count(switch) for text in said) == 1, said
+
+
 # -- go back, and repeat ---------------------------------------------------------------
 
 def test_go_back_steps_back_one_set_or_side_then_to_the_previous_exercise(echo: Echo) -> None:

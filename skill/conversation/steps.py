@@ -256,11 +256,14 @@ class StepBuilder:
             return speech
         earlier = [s.side for s in exercise.sets[:block.set_index] if s.side]
         side = exercise_set.side
-        if side and (not earlier or earlier[-1] != side):
-            key = "side_switch" if earlier else "side_first"
-            speech.append(Say(line(key, side=line(f"side_{side}"))))
-            if earlier and switching_inside:
-                speech.extend((Tick(SWITCH_SECONDS), Chime()))
+        if side and not earlier:
+            speech.append(Say(line("side_first", side=line(f"side_{side}"))))
+        elif side and earlier[-1] != side and switching_inside:
+            speech.extend((Say(line("side_switch", side=line(f"side_{side}"))),
+                           Tick(SWITCH_SECONDS), Chime()))
+        # A response that opens on the other foot comes after the one that closed with the
+        # switch and "say ready" (_ending), or after the set-up that names the side
+        # (_ready): the switch is said once.
         speech.append(Say(exercise_set.instruction))
         return speech
 
