@@ -328,7 +328,7 @@ def test_plural_prompts_never_say_one_times():
 
 # Prompts that are words inside other prompts, titles or labels: not sentences.
 FRAGMENTS = {"and", "that_one", "side_left", "side_right", "am", "pm", "clock_on_the_hour",
-             "clock_time", "card_title", "disclaimer_title", "screen_position", "screen_next",
+             "clock_time", "card_title", "screen_position", "screen_next",
              "screen_repeat", "screen_no_equipment", "week_card_title", "week_card"}
 
 
