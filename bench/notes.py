@@ -53,9 +53,10 @@ def explain_warm(detail: dict[str, Any]) -> str:
         f"coach, renders SSML (and for a set an APL for Audio document of a few hundred "
         f"values), fingerprints the progress, measures the whole response against Alexa's "
         f"24 KB, logs the turn line and encodes the response: the 1.5x budget leaves "
-        f"{(1.5 * hello - hello):.3f} ms for all of that. What would close it: encode the "
-        f"response once (KeepResponseUnderLimit in skill/alexa/handlers.py encodes what answer_event "
-        f"encodes again), keep a set's APLA document with its cached Step, build the stored "
+        f"{(1.5 * hello - hello):.3f} ms for all of that. What would close it: measure the "
+        f"response without encoding it (KeepResponseUnderLimit in skill/alexa/handlers.py and "
+        f"answer_event share one serialisation, but the size comes from a json.dumps that "
+        f"Lambda's runtime repeats), keep a set's APLA document with its cached Step, build the stored "
         f"form once a turn for both fingerprints and the session (skill/conversation/progress.py), and let "
         f"the coach arrive once a turn instead of in both plan and handle."
     )

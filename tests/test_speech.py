@@ -129,3 +129,45 @@ def test_a_response_too_big_without_them_is_refused():
     handler_input = _turn(response, {"filler": "x" * MAX_RESPONSE_BYTES})
     with pytest.raises(SpeechLimitError):
         KeepResponseUnderLimit().process(handler_input, response)
+
+
+def test_a_turn_walks_its_response_once_and_sends_what_was_measured(monkeypatch):
+    """The size check and the answer share one serialisation of the response (a set's turn
+    carries a few hundred values of APL for Audio), and what is sent is what was measured."""
+    from bench.dialogue import LAUNCH, full_routine, lambda_handler_on, new_device, send
+    from skill.alexa.app import build_skill
+    from skill.alexa.serializer import FastSerializer
+    from skill.storage.store import MemoryStore
+
+    walks: list[object] = []
+    serialize, to_dict = FastSerializer.serialize, SsmlOutputSpeech.to_dict
+
+    def counted_serialize(self, obj):
+        if isinstance(obj, SsmlOutputSpeech):
+            walks.append(obj)
+        return serialize(self, obj)
+
+    def counted_to_dict(self):
+        walks.append(self)
+        return to_dict(self)
+
+    with lambda_handler_on(build_skill(MemoryStore())) as handler:
+        full_routine(handler, new_device("warm-up"))
+        monkeypatch.setattr(FastSerializer, "serialize", counted_serialize)
+        monkeypatch.setattr(SsmlOutputSpeech, "to_dict", counted_to_dict)
+        turn = send(handler, new_device("once"), LAUNCH)
+    assert walks, "the response was never serialised"
+    assert len(walks) == len({id(speech) for speech in walks}), "a speech walked twice"
+    assert turn.response["response"]["outputSpeech"]["ssml"] == walks[0].ssml
+
+
+def test_the_answer_after_a_trim_is_the_trimmed_response():
+    response = _response(screen_bytes=MAX_RESPONSE_BYTES, card_bytes=2_000)
+    handler_input = _turn(response)
+    KeepResponseUnderLimit().process(handler_input, response)
+    from skill.alexa.serializer import FastSerializer
+
+    sent = ResponseEnvelope(response=response, version="1.0", session_attributes=(
+        handler_input.attributes_manager.session_attributes), user_agent="ua")
+    assert FastSerializer().serialize(sent) == DefaultSerializer().serialize(sent)
+    assert len(json.dumps(FastSerializer().serialize(sent))) <= MAX_RESPONSE_BYTES

@@ -20,7 +20,6 @@ from ask_sdk_core.dispatch_components import (
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.utils import RESPONSE_FORMAT_VERSION, get_request_type
 from ask_sdk_model import Response, ResponseEnvelope
 from ask_sdk_model.canfulfill import (
@@ -35,6 +34,7 @@ from ask_sdk_runtime.utils import UserAgentManager
 
 from skill.alexa import reminders, screens
 from skill.alexa.reminders import REMINDERS_PERMISSION, parse_time_slot
+from skill.alexa.serializer import FastSerializer
 from skill.content.routine import load_routine
 from skill.content.texts import load_texts
 from skill.conversation.coach import can_fulfill, coach_for
@@ -170,7 +170,7 @@ def _zone(name: str | None) -> tzinfo:
         return UTC
 
 
-_SERIALIZER = DefaultSerializer()
+_SERIALIZER = FastSerializer()
 # Parts of a response the user can do without, dropped first to last when it is too big.
 _SCREEN_PREFIX = "Alexa.Presentation.APL."  # visual APL only (audio APLA is "...APLA.")
 
@@ -206,17 +206,15 @@ class KeepResponseUnderLimit(AbstractResponseInterceptor):
         envelope = handler_input.request_envelope
         session = handler_input.attributes_manager.session_attributes if envelope.session else None
 
-        def size(exact: bool = True) -> int:
-            sent = ResponseEnvelope(
+        def size() -> int:
+            # The envelope as CustomSkill.invoke sends it, from the response's serialised
+            # form that the answer reuses (the skill's serializer is a FastSerializer too):
+            # one walk of the response per turn, and the size is that of the bytes sent.
+            _SERIALIZER.measured(response)
+            return response_size(_SERIALIZER.serialize(ResponseEnvelope(
                 response=response, version=RESPONSE_FORMAT_VERSION, session_attributes=session,
-                user_agent=UserAgentManager.get_user_agent())
-            # Exact: the envelope as CustomSkill.invoke sends it. Otherwise `to_dict`, at a
-            # tenth of the cost: it keeps Python's attribute names (never shorter than the
-            # JSON names) and every empty field, so it is an upper bound.
-            return response_size(_SERIALIZER.serialize(sent) if exact else sent.to_dict())
+                user_agent=UserAgentManager.get_user_agent())))
 
-        if size(exact=False) <= MAX_RESPONSE_BYTES:
-            return
         measured = size()
         for part, drop in (("screen", _drop_screen), ("card", _drop_card)):
             if measured <= MAX_RESPONSE_BYTES:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import decimal
 import re
+import threading
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -83,7 +84,23 @@ def _json_copy(value: Any, memo: dict[int, Any]) -> Any:
     return copy.deepcopy(value, memo)
 
 
+# Per thread (the web endpoint answers several turns at once): the response the size check
+# serialised last, with its serialised form, for the answer to reuse (see `measured`).
+_MEASURED = threading.local()
+
+
 class FastSerializer(DefaultSerializer):
+    def measured(self, obj: Any) -> Any:
+        """`obj` serialised, and reused whenever this thread serialises `obj` again, until it
+        measures another: the response size check (KeepResponseUnderLimit, the last step
+        of a turn) measures the very form the answer then sends, and the answer does not
+        walk the whole response again. Held by identity, so a response changed afterwards
+        must be measured again (the check does, after each trim)."""
+        _MEASURED.kept = None  # the object may have changed since it was last measured
+        serialized = self.serialize(obj)
+        _MEASURED.kept = (obj, serialized)
+        return serialized
+
     def serialize(self, obj: Any) -> Any:
         """The SDK's serialised form of `obj`, equal to DefaultSerializer's."""
         kind = type(obj)
@@ -96,6 +113,9 @@ class FastSerializer(DefaultSerializer):
         keys = _model_keys(kind)
         if keys is None:
             return super().serialize(obj)  # its own recursion comes back through this method
+        kept = getattr(_MEASURED, "kept", None)
+        if kept is not None and kept[0] is obj:
+            return kept[1]
         serialized = {}
         for attribute, key in keys:
             value = getattr(obj, attribute)
