@@ -147,3 +147,28 @@ def test_streak_is_said_on_completion_when_worth_saying() -> None:
     said = " ".join(s.text for s in reply.speech if isinstance(s, Say))
     assert "three days in a row" in said
     assert new.history[-1] == "2026-11-24" and new.position is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "checked", "due"),
+    [(None, None, True), ("Europe/Paris", "2026-03-01", False),
+     ("Europe/Paris", "2026-01-01", True), ("", None, False)],
+    ids=["new-user", "known-this-month", "known-long-ago", "failed-this-session"],
+)
+def test_the_coach_plans_the_time_zone_call_only_when_it_is_due(
+        zone: str | None, checked: str | None, due: bool) -> None:
+    """The edge asks Alexa's settings API only when the coach's plan names the call."""
+    coach = coach_for("en-US")
+    progress = Progress(time_zone=zone, time_zone_checked_on=checked)
+    today = datetime(2026, 3, 2, tzinfo=UTC).date()
+    assert coach.plan(progress, Event(EventKind.LAUNCH, opens_session=True), today).time_zone is due
+
+
+def test_the_time_zone_answer_sets_the_persons_today() -> None:
+    coach = coach_for("en-US")
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    event = Event(EventKind.LAUNCH, time_zone="Asia/Tokyo")
+    progress, local = coach.local(Progress(), event, late)
+    assert (progress.time_zone, local.date().isoformat()) == ("Asia/Tokyo", "2026-03-03")
+    kept, _ = coach.local(progress, Event(EventKind.LAUNCH, time_zone=""), late)
+    assert kept.time_zone == "Asia/Tokyo"

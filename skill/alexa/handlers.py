@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
 from ask_sdk_core.dispatch_components import (
@@ -38,7 +38,7 @@ from skill.alexa.serializer import FastSerializer
 from skill.content.routine import load_routine
 from skill.content.texts import load_texts
 from skill.conversation.coach import can_fulfill, coach_for
-from skill.conversation.progress import Progress, time_zone_due
+from skill.conversation.progress import Progress
 from skill.conversation.speech import (
     MAX_RESPONSE_BYTES,
     Say,
@@ -110,8 +110,6 @@ BUTTON_EVENTS = {"next": EventKind.NEXT, "repeat": EventKind.REPEAT}
 
 # The last response's timeline (skill.conversation.timeline.Played), while its session lasts.
 _PLAYED = "played"
-# People move: the device's time zone is asked again after this many days.
-TIME_ZONE_EVERY_DAYS = 30
 
 
 def utc_now() -> datetime:
@@ -147,27 +145,6 @@ def _look_up_time_zone(handler_input: HandlerInput) -> str:
     except Exception as error:  # noqa: BLE001 - any API trouble means UTC, not a failed turn
         log.info("time zone lookup failed: %s", type(error).__name__)
         return ""
-
-
-def _with_time_zone(progress: Progress, found: str, today: date) -> Progress:
-    """A failed lookup keeps a zone we already had (asked again in a month); without one,
-    "" means UTC for this session and a new try next session."""
-    if found or progress.time_zone:
-        return replace(progress, time_zone=found or progress.time_zone,
-                       time_zone_checked_on=today.isoformat())
-    return replace(progress, time_zone="")
-
-
-def _zone(name: str | None) -> tzinfo:
-    if not name:
-        return UTC
-    # Imported here: zoneinfo's import reads sysconfig (~10 ms) on every cold start otherwise.
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 _SERIALIZER = FastSerializer()
@@ -265,12 +242,12 @@ class Responder:
         # The time zone is optional: once a call of this turn has timed out (or the budget is
         # short) it is not asked, and is still due next session. Reminder calls are refused
         # the same way by the API client, after the permission check that needs no call.
-        if (self.look_up_time_zone and budget.current().allows_optional_calls()
-                and time_zone_due(progress, now.date(), TIME_ZONE_EVERY_DAYS)):
-            progress = _with_time_zone(progress, _look_up_time_zone(handler_input), now.date())
-        now = now.astimezone(_zone(progress.time_zone))
         coach = coach_for(_locale(handler_input))
-        plan = coach.plan(progress, event)
+        plan = coach.plan(progress, event, now.date())
+        if (plan.time_zone and self.look_up_time_zone
+                and budget.current().allows_optional_calls()):
+            event = replace(event, time_zone=_look_up_time_zone(handler_input))
+        progress, now = coach.local(progress, event, now)
         if plan.claim:
             progress, claimed = self._claim(stored, progress)
             event = replace(event, claimed=claimed)

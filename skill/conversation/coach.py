@@ -2,14 +2,15 @@
 
 A pure state machine from (Progress, Event) to (Progress, Reply), with no Alexa, Flask
 or AWS imports, so every rule is tested with plain values. A turn is two calls: `plan`
-names the outside calls the event needs (today: the Reminders API), the edge makes them
+names the outside calls the event needs (the Reminders API, the device's time zone, moving
+an account's progress to a recognised voice), the edge makes them
 and puts the results in the Event, and `handle` answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from skill.content.routine import Routine, load_routine, routine_for
@@ -18,7 +19,15 @@ from skill.conversation import household, reminder_dialogue
 from skill.conversation.machine import TABLE
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
-from skill.conversation.progress import FULL, Position, Progress, Question
+from skill.conversation.progress import (
+    FULL,
+    Position,
+    Progress,
+    Question,
+    time_zone_due,
+    with_time_zone,
+    zone_of,
+)
 from skill.conversation.turn import Outcome, Turn
 from skill.conversation.values import Event, EventKind, Fulfilment, Plan
 
@@ -56,12 +65,21 @@ class Coach:
         # combination and shared; routine_for keeps each Routine alive, so ids are stable.
         self._books: dict[int, Phrasebook] = {id(routine): self.book}
 
-    def plan(self, progress: Progress, event: Event) -> Plan:
-        """The outside calls `handle` needs the results of for this event (see Plan)."""
+    def plan(self, progress: Progress, event: Event, today: date | None = None) -> Plan:
+        """The outside calls `handle` needs the results of for this event (see Plan).
+        `today` (UTC) says whether the device's time zone is due for a new look."""
         progress, phase = self._arrive(progress, event)
         claim = (phase is Phase.OFFERED and progress.question is Question.OWNER
                  and event.kind is EventKind.YES)
-        return Plan(reminder=reminder_dialogue.job_for(progress, phase, event), claim=claim)
+        return Plan(reminder=reminder_dialogue.job_for(progress, phase, event), claim=claim,
+                    time_zone=today is not None and time_zone_due(progress, today))
+
+    @staticmethod
+    def local(progress: Progress, event: Event, now: datetime) -> tuple[Progress, datetime]:
+        """The plan's time zone answer applied, and "now" in the person's zone: every
+        date a turn reads (streaks, history, reminder times) is the person's date."""
+        progress = with_time_zone(progress, event.time_zone, now.date())
+        return progress, now.astimezone(zone_of(progress.time_zone))
 
     def handle(self, progress: Progress, event: Event, now: datetime) -> Outcome:
         """What the user hears next and where they are afterwards. The results of the

@@ -12,7 +12,7 @@ import json
 import math
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from itertools import zip_longest
 from typing import Any
@@ -422,7 +422,36 @@ def _missing(extra: list[tuple[str, str]], base: list[tuple[str, str]]) -> list[
     return missing
 
 
-def time_zone_due(progress: Progress, today: date, every_days: int) -> bool:
+# People move: the device's time zone is asked again after this many days.
+TIME_ZONE_EVERY_DAYS = 30
+
+
+def with_time_zone(progress: Progress, found: str | None, today: date) -> Progress:
+    """The settings API's answer applied: None means it was not asked this turn. A failed
+    lookup ("") keeps a zone we already had (asked again in a month); without one, "" means
+    UTC for this session and a new try next session."""
+    if found is None:
+        return progress
+    if found or progress.time_zone:
+        return replace(progress, time_zone=found or progress.time_zone,
+                       time_zone_checked_on=today.isoformat())
+    return replace(progress, time_zone="")
+
+
+def zone_of(name: str | None) -> tzinfo:
+    """The zone "today" is counted in; UTC until the device's zone is known."""
+    if not name:
+        return UTC
+    # Imported here: zoneinfo's import reads sysconfig (~10 ms) on every cold start otherwise.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def time_zone_due(progress: Progress, today: date, every_days: int = TIME_ZONE_EVERY_DAYS) -> bool:
     """Ask for the device's time zone for a new user, and again now and then (people move);
     not again in a session where the first lookup failed ("")."""
     if progress.time_zone == "":

@@ -114,6 +114,8 @@ class Plan:
     reminder: ReminderJob | None = None
     # A recognised voice said the account's progress is theirs: move it to their own item.
     claim: bool = False
+    # Ask Alexa's settings API for the device's time zone, so "today" is the person's today.
+    time_zone: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class Event:
     person: str | None = None
     # The result of the Plan's claim: True moved, False could not be moved, None not asked.
     claimed: bool | None = None
+    # The result of the Plan's time zone call: a zone name, "" failed, None not asked.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
