@@ -184,3 +184,34 @@ def test_a_sixth_exercise_and_its_item_become_slot_values(six: Path) -> None:
     assert "the last exercise" not in names["toe_pencil_pickups"]["synonyms"]
     items = {value["id"] for value in locales.equipment_type(routine)["values"]}
     assert items == {item.id for item in routine.items()} == {"chair", "band", "pencil", "ball"}
+
+
+def test_a_sixth_exercise_is_coached_from_start_to_finish(six: Path) -> None:
+    """The YAML edit alone: the coach announces it, plays its set and finishes after it."""
+    from datetime import UTC, datetime, timedelta
+
+    from skill.content.texts import load_texts
+    from skill.conversation.coach import Coach
+    from skill.conversation.progress import Progress
+    from skill.conversation.timeline import Played, to_console
+    from skill.conversation.values import Event, EventKind
+
+    coach = Coach(routine_for(path=six), load_texts("en-US"))
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    progress, reply = coach.handle(Progress(), Event(EventKind.LAUNCH, opens_session=True), now)
+    heard = [to_console(reply.speech)]
+    progress, reply = coach.handle(progress, Event(EventKind.YES), now)
+    heard.append(to_console(reply.speech))
+    for _ in range(60):  # bounded: a regression fails here instead of looping
+        if progress.position is None:
+            break
+        # As the edge does: a set's rounds that played in full were all heard.
+        played = Played.of(reply.speech, now)
+        event = Event(EventKind.NEXT, reached=played.reached(now + timedelta(hours=1))
+                      if played else None)
+        progress, reply = coach.handle(progress, event, now)
+        heard.append(to_console(reply.speech))
+    text = " ".join(heard)
+    assert "Exercise 6 of 6: heel raises." in text
+    assert "Squeeze the" in text and "rise onto your toes." in text and "Up." in text
+    assert progress.position is None and progress.history, "the routine finished and counted"
