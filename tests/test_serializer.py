@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.serializer import FastSerializer
 
@@ -26,6 +27,8 @@ def test_same_envelope_as_the_default_serializer(path):
     theirs = DefaultSerializer().deserialize(payload, "ask_sdk_model.RequestEnvelope")
     assert ours == theirs
     assert ours.request.timestamp == theirs.request.timestamp
+    from_dict = FastSerializer().deserialize_parsed(json.loads(payload), RequestEnvelope)
+    assert from_dict == theirs and from_dict.request.timestamp == theirs.request.timestamp
     assert json.dumps(FastSerializer().serialize(ours), sort_keys=True) == json.dumps(
         DefaultSerializer().serialize(theirs), sort_keys=True)
 
@@ -57,6 +60,8 @@ def test_a_routine_decodes_and_encodes_as_the_sdk_does():
         text = json.dumps(payload)
         mine, sdk = ours.deserialize(text, kind), theirs.deserialize(text, kind)
         assert mine == sdk
+        # Lambda's path: the event as the dict Lambda hands over, never written out as text.
+        assert ours.deserialize_parsed(json.loads(text), kind) == sdk
         # Key order too: what is sent is byte for byte what the SDK would send.
         assert json.dumps(ours.serialize(mine)) == json.dumps(theirs.serialize(sdk))
 
@@ -89,11 +94,15 @@ def test_unknown_keys_and_bad_payloads_decode_as_the_sdk_does():
     text = json.dumps(envelope)
     ours = FastSerializer().deserialize(text, "ask_sdk_model.RequestEnvelope")
     theirs = DefaultSerializer().deserialize(text, "ask_sdk_model.RequestEnvelope")
+    parsed = FastSerializer().deserialize_parsed(json.loads(text), RequestEnvelope)
     assert ours.request.somethingNew == theirs.request.somethingNew == {"x": 1}
+    assert parsed == theirs and parsed.request.somethingNew == {"x": 1}
     envelope["request"]["type"] = "NoSuchRequest"
     for serializer in (FastSerializer(), DefaultSerializer()):
         with pytest.raises(SerializationException):
             serializer.deserialize(json.dumps(envelope), "ask_sdk_model.RequestEnvelope")
+    with pytest.raises(SerializationException):
+        FastSerializer().deserialize_parsed(envelope, RequestEnvelope)
 
 
 def test_session_attributes_copy_deeply_and_cheaply():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -91,6 +90,6 @@ def skill_from_settings(settings: Settings) -> CustomSkill:
 def answer_event(skill: CustomSkill, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One Alexa request envelope answered, as plain JSON dicts: Lambda's path, which the
     console takes too so that what a developer tries is what Alexa gets."""
-    envelope = skill.serializer.deserialize(json.dumps(event), RequestEnvelope)
+    envelope = skill.serializer.deserialize_parsed(event, RequestEnvelope)
     response = observer.invoke(skill, envelope, context)
     return skill.serializer.serialize(response)

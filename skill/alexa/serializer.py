@@ -123,6 +123,14 @@ class FastSerializer(DefaultSerializer):
                 serialized[key] = self.serialize(value)
         return serialized
 
+    def deserialize_parsed(self, payload: Any, obj_type: Any) -> Any:
+        """`payload`, JSON already parsed (Lambda hands the handler a dict), deserialised as
+        `deserialize` deserialises its text: the same models, without writing the event out
+        as text only to parse it back on every turn. The result may share JSON values
+        (session attributes below the top level, `object`-typed fields) with `payload`,
+        which a turn only reads: the SDK deep-copies the session attributes it hands out."""
+        return self._DefaultSerializer__deserialize(payload, obj_type)
+
     def _DefaultSerializer__deserialize_datetime(self, payload: str, obj_type: Any) -> Any:
         try:
             parsed = datetime.fromisoformat(payload)
