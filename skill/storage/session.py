@@ -114,16 +114,26 @@ class ProgressSession:
             try:
                 self.manager.persistent_attributes = progress.stored()
                 self.manager.save_persistent_attributes()
-                progress = self.written(progress, self.manager.persistent_attributes)
+                progress = self.written(progress, self.manager.persistent_attributes,
+                                        own_place=True)
             except StoreError as error:
                 log.warning("progress write failed for %s: %s", _user(self.handler_input), error)
         self.session[PROGRESS_KEY] = progress.session()
         return progress
 
-    def written(self, progress: Progress, stored: dict) -> Progress:
+    def written(self, progress: Progress, stored: dict, own_place: bool = False) -> Progress:
         """`progress` merged with what a store now holds for it (after a save, or after the
-        store moved an account's progress to a voice), noted as saved for this session."""
+        store moved an account's progress to a voice), noted as saved for this session.
+
+        `own_place`: after this session's own save, the merge may have kept another
+        device's newer place (the next session is offered the newest one), but this
+        session goes on from where its person is; only what adds up (finished routines, the
+        disclaimer heard, preferences) comes back from the store.
+        """
         merged = progress_from_dict({**progress.session(), **stored})
+        if own_place:
+            merged = replace(merged, position=progress.position, done=progress.done,
+                             updated_at=progress.updated_at)
         if merged.time_zone is None and progress.time_zone == "":
             # A failed time zone lookup is stored as None (the next session retries) but
             # holds for the rest of this one, so no later turn waits on the API again.
