@@ -34,7 +34,7 @@ from ask_sdk_runtime.utils import UserAgentManager
 
 from skill.alexa import reminders, screens
 from skill.alexa.reminders import REMINDERS_PERMISSION, parse_time_slot
-from skill.alexa.serializer import FastSerializer
+from skill.alexa.serializer import FastSerializer, serialized_as
 from skill.content.routine import load_routine
 from skill.content.texts import load_texts
 from skill.conversation.coach import can_fulfill, coach_for
@@ -205,12 +205,14 @@ class KeepResponseUnderLimit(AbstractResponseInterceptor):
 
 
 def _apla_directive(timeline: Timeline) -> Any:
+    """The SDK's model of the directive (the response builder reads its type), sent as the
+    JSON built once for this timeline."""
     # Imported here, as screens.py does for APL: only a set's turn needs the model class.
     from ask_sdk_model.interfaces.alexa.presentation.apla import RenderDocumentDirective
 
-    sent = to_apla(timeline, token="rounds")
-    return RenderDocumentDirective(token=sent["token"], document=sent["document"],
-                                   datasources=sent["datasources"])
+    sent = to_apla(timeline, "rounds")
+    return serialized_as(RenderDocumentDirective(token=sent["token"], document=sent["document"],
+                                                 datasources=sent["datasources"]), sent)
 
 
 class Responder:

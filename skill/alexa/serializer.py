@@ -13,6 +13,7 @@ Serialising a response walks every value of it (a set's APL for Audio document a
 few hundred), and the SDK asks up to eight isinstance questions of each and rebuilds a
 model's key map on every call. Plain JSON values are known by their exact type and a
 model's keys are worked out once per class; anything else is still the SDK's to serialise.
+A model given its JSON in advance (`serialized_as`: a set's APL for Audio) is sent as that.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
+
+from skill.conversation.encoded import EncodedJson
 
 _CLASSES: dict[str, Any] = {}
 # The SDK's own patterns for container type names ("list[a.B]", "dict(str, a.B)").
@@ -84,6 +87,17 @@ def _json_copy(value: Any, memo: dict[int, Any]) -> Any:
     return copy.deepcopy(value, memo)
 
 
+# A model's serialised form made in advance (see serialized_as).
+_SERIALIZED_AS = "_serialized_as"
+
+
+def serialized_as(model: Any, encoded: EncodedJson) -> Any:
+    """`model`, which the FastSerializer sends as `encoded`: the same JSON, built once for
+    many responses (a set's APL for Audio) and neither walked nor copied on every turn."""
+    setattr(model, _SERIALIZED_AS, encoded)
+    return model
+
+
 # Per thread (the web endpoint answers several turns at once): the response the size check
 # serialised last, with its serialised form, for the answer to reuse (see `measured`).
 _MEASURED = threading.local()
@@ -116,6 +130,9 @@ class FastSerializer(DefaultSerializer):
         kept = getattr(_MEASURED, "kept", None)
         if kept is not None and kept[0] is obj:
             return kept[1]
+        encoded = getattr(obj, _SERIALIZED_AS, None)
+        if encoded is not None:
+            return encoded
         serialized = {}
         for attribute, key in keys:
             value = getattr(obj, attribute)

@@ -7,9 +7,10 @@ one place for every reply.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
+
+from skill.conversation.encoded import EncodedJson, json_bytes
 
 # Alexa's documented hard limits for a custom skill response.
 MAX_SPEECH_CHARS = 8000
@@ -125,9 +126,19 @@ def after_name(parts: list[str], text: str, follows_name: bool) -> str:
 
 def response_size(response: dict) -> int:
     """Bytes of a response envelope as Lambda and our web endpoint send it: `json.dumps`
-    with its default separators and ASCII escapes, the larger of the usual encodings.
-    (A value JSON has no form for, as in a model's `to_dict`, counts as its text.)"""
-    return len(json.dumps(response, default=str).encode("utf-8"))
+    with its default separators and ASCII escapes (so a character is a byte). Directives
+    built once (EncodedJson, a set's APL for Audio) count by their known length instead of
+    being encoded again: each adds its length and the ", " before it, the first of them in
+    an otherwise empty list no separator."""
+    body = response.get("response")
+    directives = body.get("directives") if isinstance(body, dict) else None
+    encoded = [item for item in directives or () if type(item) is EncodedJson]
+    if not encoded:
+        return json_bytes(response)
+    others = [item for item in directives if type(item) is not EncodedJson]
+    rest = {**response, "response": {**body, "directives": others}}
+    separators = 2 * (len(encoded) - (0 if others else 1))
+    return json_bytes(rest) + sum(item.encoded_length for item in encoded) + separators
 
 
 def check_response_size(response: dict) -> int:

@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from skill.conversation.encoded import EncodedJson, by_identity
 from skill.conversation.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
 
 # Alexa's limit on the audio of one response (speech, silences and clips together).
@@ -141,8 +142,8 @@ class Played:
     @classmethod
     def of(cls, timeline: Timeline, answered_at: datetime) -> Played | None:
         """None for a response without places (a question, a prompt)."""
-        found = marks_at(timeline)
-        return cls(answered_at, total_seconds(timeline), found) if found else None
+        seconds, found = _placed(timeline)
+        return cls(answered_at, seconds, found) if found else None
 
     def reached(self, now: datetime) -> Reached:
         """Where the person is at `now`, Alexa's timestamp of their next request: both
@@ -175,6 +176,15 @@ class Played:
         return played if marks and answered_at.tzinfo is not None else None
 
 
+# A warm process sends the same few sets' timelines again and again (see by_identity).
+REMEMBERED_TIMELINES = 512
+
+
+@by_identity(REMEMBERED_TIMELINES)
+def _placed(timeline: Timeline) -> tuple[float, tuple[tuple[float, Mark], ...]]:
+    return total_seconds(timeline), marks_at(timeline)
+
+
 def marks(timeline: Timeline) -> tuple[Mark, ...]:
     return tuple(cue for cue in timeline if isinstance(cue, Mark))
 
@@ -183,6 +193,7 @@ def has_sounds(timeline: Timeline) -> bool:
     return any(isinstance(cue, Tick | Chime) for cue in timeline)
 
 
+@by_identity(REMEMBERED_TIMELINES)
 def as_speech(timeline: Timeline) -> Speech | None:
     """The timeline as plain speech (SSML can say it), or None when it has sounds or
     places, which only APL for Audio plays and only a timeline can locate."""
@@ -259,13 +270,15 @@ def _items(timeline: Timeline) -> Iterator[dict]:
         yield _speech_item(" ".join(pending))
 
 
-def to_apla(timeline: Timeline, token: str = "timeline") -> dict:
-    """An `Alexa.Presentation.APLA.RenderDocument` directive that plays the timeline."""
+@by_identity(REMEMBERED_TIMELINES)
+def to_apla(timeline: Timeline, token: str = "timeline") -> EncodedJson:
+    """An `Alexa.Presentation.APLA.RenderDocument` directive that plays the timeline,
+    shared read-only by every response that sends this timeline."""
     if total_seconds(timeline) > MAX_AUDIO_SECONDS:
         raise ValueError(
             f"{total_seconds(timeline):.0f} s of audio; Alexa plays at most {MAX_AUDIO_SECONDS:g}"
         )
-    return {
+    return EncodedJson({
         "type": APLA_DIRECTIVE,
         "token": token,
         "document": {
@@ -277,7 +290,7 @@ def to_apla(timeline: Timeline, token: str = "timeline") -> dict:
             },
         },
         "datasources": {},
-    }
+    })
 
 
 APLA_DIRECTIVE = "Alexa.Presentation.APLA.RenderDocument"
