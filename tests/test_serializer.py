@@ -122,3 +122,26 @@ def test_session_attributes_copy_deeply_and_cheaply():
     attributes["odd"] = {"a set": {1, 2}}
     odd = copy.deepcopy(attributes)["odd"]["a set"]
     assert odd == {1, 2} and odd is not attributes["odd"]["a set"]
+
+
+def test_an_envelope_of_the_measured_parts_is_sent_as_measured_and_another_is_not():
+    """CustomSkill.invoke builds its own envelope from the response and session attributes
+    the size check measured: that one is not walked again; a changed part is."""
+    from ask_sdk_model import Response, ResponseEnvelope
+    from ask_sdk_model.ui import SsmlOutputSpeech
+
+    serializer = FastSerializer()
+    response = Response(output_speech=SsmlOutputSpeech(ssml="<speak>Hi</speak>"))
+    session = {"progress": {"done": ["toe-presses"]}}
+
+    def envelope(**changes):
+        parts = {"response": response, "version": "1.0", "session_attributes": session,
+                 "user_agent": "ask-python/1.0"}
+        return ResponseEnvelope(**{**parts, **changes})
+
+    measured = serializer.measured(envelope())
+    assert serializer.serialize(envelope(version=str(1.0))) is measured
+    changed = serializer.serialize(envelope(session_attributes={"progress": {}}))
+    assert changed is not measured and changed["sessionAttributes"] == {"progress": {}}
+    assert serializer.serialize(envelope(response=Response())) is not measured
+    assert measured == DefaultSerializer().serialize(envelope())

@@ -184,11 +184,10 @@ class KeepResponseUnderLimit(AbstractResponseInterceptor):
         session = handler_input.attributes_manager.session_attributes if envelope.session else None
 
         def size() -> int:
-            # The envelope as CustomSkill.invoke sends it, from the response's serialised
-            # form that the answer reuses (the skill's serializer is a FastSerializer too):
-            # one walk of the response per turn, and the size is that of the bytes sent.
-            _SERIALIZER.measured(response)
-            return response_size(_SERIALIZER.serialize(ResponseEnvelope(
+            # The envelope as CustomSkill.invoke then builds it, serialised once: the answer
+            # reuses this form (the skill's serializer is a FastSerializer too), so the size
+            # is that of the bytes sent and the response is walked once a turn.
+            return response_size(_SERIALIZER.measured(ResponseEnvelope(
                 response=response, version=RESPONSE_FORMAT_VERSION, session_attributes=session,
                 user_agent=UserAgentManager.get_user_agent())))
 

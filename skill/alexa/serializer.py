@@ -105,11 +105,13 @@ _MEASURED = threading.local()
 
 class FastSerializer(DefaultSerializer):
     def measured(self, obj: Any) -> Any:
-        """`obj` serialised, and reused whenever this thread serialises `obj` again, until it
-        measures another: the response size check (KeepResponseUnderLimit, the last step
-        of a turn) measures the very form the answer then sends, and the answer does not
-        walk the whole response again. Held by identity, so a response changed afterwards
-        must be measured again (the check does, after each trim)."""
+        """`obj` serialised, and reused whenever this thread serialises `obj`, or a model
+        of its class made of the very same parts, again, until it measures another: the
+        size check (KeepResponseUnderLimit, the last step of a turn) measures the envelope
+        the answer then sends (CustomSkill.invoke builds its own, from the same response
+        and session attributes), and the answer does not walk it all again. Held by
+        identity, so a part changed afterwards must be measured again (the check does,
+        after each trim)."""
         _MEASURED.kept = None  # the object may have changed since it was last measured
         serialized = self.serialize(obj)
         _MEASURED.kept = (obj, serialized)
@@ -128,7 +130,7 @@ class FastSerializer(DefaultSerializer):
         if keys is None:
             return super().serialize(obj)  # its own recursion comes back through this method
         kept = getattr(_MEASURED, "kept", None)
-        if kept is not None and kept[0] is obj:
+        if kept is not None and (kept[0] is obj or _same_parts(kept[0], obj, keys)):
             return kept[1]
         encoded = getattr(obj, _SERIALIZED_AS, None)
         if encoded is not None:
@@ -233,6 +235,18 @@ class FastSerializer(DefaultSerializer):
             return model
         except Exception as error:  # the SDK wraps every failure the same way
             raise SerializationException(str(error)) from error
+
+
+def _same_parts(measured: Any, obj: Any, keys: tuple[tuple[str, str], ...]) -> bool:
+    """Two models of one class whose attributes are the same objects (or equal strings,
+    which serialise the same), so they serialise the same."""
+    if type(measured) is not type(obj):
+        return False
+    for attribute, _ in keys:
+        mine, theirs = getattr(measured, attribute), getattr(obj, attribute)
+        if mine is not theirs and not (type(mine) is str and mine == theirs):
+            return False
+    return True
 
 
 def _model_plan(kind: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
