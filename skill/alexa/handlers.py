@@ -228,18 +228,14 @@ class Responder:
     def respond(self, handler_input: HandlerInput, event: Event) -> Response:
         stored = ProgressSession(handler_input)
         session = handler_input.request_envelope.session
-        event_fields: dict[str, Any] = {
-            "opens_session": bool(session and session.new),
-            "progress_unavailable": stored.unavailable,
-            "person": person_id_of(handler_input.request_envelope),
-        }
-        event = replace(event, **event_fields)
-        progress = stored.current()
         now = _alexa_now(handler_input, self.clock)
         attributes = stored.session
         played = Played.from_session(attributes.pop(_PLAYED, None))
-        if played is not None:
-            event = replace(event, reached=played.reached(now))
+        event = replace(event, opens_session=bool(session and session.new),
+                        progress_unavailable=stored.unavailable,
+                        person=person_id_of(handler_input.request_envelope),
+                        reached=played.reached(now) if played is not None else None)
+        progress = stored.current()
         # The time zone is optional: once a call of this turn has timed out (or the budget is
         # short) it is not asked, and is still due next session. Reminder calls are refused
         # the same way by the API client, after the permission check that needs no call.

@@ -112,15 +112,17 @@ class Coach:
         `now` dates a place that moved on because an exercise's rounds were heard."""
         if event.opens_session or event.kind is EventKind.LAUNCH:
             progress = progress.for_new_session()
-        if progress.position is None:  # a short routine lasts while one is under way
-            progress = replace(progress, kind=FULL)
+        if progress.position is None and progress.kind != FULL:
+            progress = replace(progress, kind=FULL)  # a short routine lasts while under way
         book = self.book_for(progress)
         position = _valid(book, progress.position)
         if position is not None and event.reached is not None:
             # Where the last response (a set's rounds) had got to when this request came.
             mark = event.reached.mark
             position = _valid(book, Position(position.exercise, mark.set_index, mark.rep))
-        progress = _settled(book, replace(progress, position=position), now)
+        if position != progress.position:  # a Progress is copied only when it changes
+            progress = replace(progress, position=position)
+        progress = _settled(book, progress, now)
         return progress, phase_of(progress)
 
 

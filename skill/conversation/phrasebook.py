@@ -12,6 +12,7 @@ from datetime import date
 
 from skill.content.routine import Exercise, Routine
 from skill.content.texts import Texts
+from skill.conversation.encoded import by_identity
 from skill.conversation.phases import Phase
 from skill.conversation.progress import SHORT, Position, Question, streak
 from skill.conversation.speech import Say, Speech
@@ -203,11 +204,12 @@ class Phrasebook:
         "full" or "short" when one is due; the full one goes on the card too, so it can be
         read as well as heard."""
         briefing = (self.say(f"disclaimer_{disclaimer}"),) if disclaimer else ()
-        card, screen = self._written_forms(position, step, disclaimer == "full")
+        card, screen = _written_forms(step, self, position, disclaimer == "full")
         return Reply(briefing + lead + step.speech, step.reprompt, card=card, screen=screen)
 
-    def _written_forms(self, position: Position, step: Step, with_disclaimer: bool
-                       ) -> tuple[Card, Screen]:
+    def written_forms(self, position: Position, step: Step, with_disclaimer: bool
+                      ) -> tuple[Card, Screen]:
+        """The card and screen of an exercise turn (see `_written_forms`, which keeps them)."""
         index = self.index(position)
         exercise = self.routine.exercises[index]
         total = len(self.routine.exercises)
@@ -281,3 +283,11 @@ class Phrasebook:
         key = "clock_on_the_hour" if minute == 0 else "clock_time"
         return self.texts.line(key, hour=(hour % 12) or 12, minutes=f"{minute:02d}",
                                period=period)
+
+
+@by_identity(maxsize=1024)
+def _written_forms(step: Step, book: Phrasebook, position: Position, with_disclaimer: bool
+                   ) -> tuple[Card, Screen]:
+    """A turn's card and screen, made once per step and place: steps are rendered once per
+    process (StepBuilder), and a warm Lambda writes the same few dozen cards again and again."""
+    return book.written_forms(position, step, with_disclaimer)
