@@ -9,7 +9,6 @@ in the same edit, and every level, pace and routine kind is built and checked ag
 from __future__ import annotations
 
 import string
-from dataclasses import fields as fields_of
 from typing import Any
 
 from skill.content.routine_values import (
@@ -367,7 +366,7 @@ def parse_content(raw: Any, source: str) -> Content:
         levels=levels,
         default_level=default_level,
         pace=_parse_pace(fields),
-        safety=Safety(**{field.name: safety.text(field.name, _REQUIRED) for field in fields_of(Safety)}),
+        safety=Safety(**{name: safety.text(name, _REQUIRED) for name in Safety._fields}),
         max_turn_seconds=fields.number("max_turn_seconds", minimum=10),
         cue_seconds=fields.number("cue_seconds", minimum=0),
         setup_seconds=fields.number("setup_seconds", minimum=0),

@@ -3,20 +3,26 @@
 Kept apart from the parser (skill/content/routine_parser.py) and the loader (skill/content/routine.py) so a
 reader finds the shape of the content in one place. Every value is immutable: one Routine is
 shared by every request in a warm Lambda, whoever's level or pace it was built for.
-"""
 
-from __future__ import annotations
+They are NamedTuples rather than frozen dataclasses because this module is on every cold
+start: on Python 3.11/3.12 `@dataclass(frozen=True)` compiles six methods per class from
+source as the module is imported (~1 ms a class), a NamedTuple one small constructor. The
+values are as immutable, compare and hash by value as before, and are built and copied
+(`_replace`) faster. (A NamedTuple also equals a plain tuple of the same items; nothing
+compares content values with other tuples.) For the same reason the annotations are not
+postponed (no `from __future__ import annotations`): NamedTuple turns each postponed one
+into a ForwardRef, compiling it, which doubled this module's import time.
+"""
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SIDES = ("left", "right")
 KINDS = ("full", "short")
 
 
-@dataclass(frozen=True)
-class ExerciseSet:
+class ExerciseSet(NamedTuple):
     """One block of repetitions: either timed holds or counted movements."""
 
     reps: int
@@ -49,8 +55,7 @@ class ExerciseSet:
         return self.reps * self.rep_seconds(cue_seconds)
 
 
-@dataclass(frozen=True)
-class Substitute:
+class Substitute(NamedTuple):
     """Something most homes have that does the job of a missing item.
 
     `setup` replaces the exercise's whole set-up wording (the way a scarf is tied differs
@@ -63,8 +68,7 @@ class Substitute:
     seated_setup: str | None = None
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """A piece of equipment. `id` is its EQUIPMENT slot value id in the voice models."""
 
     id: str
@@ -74,16 +78,17 @@ class Item:
     substitute: Substitute | None = None
 
 
-@dataclass(frozen=True)
-class Seated:
+class Seated(NamedTuple):
     """The version of a floor exercise for someone who cannot get down to the floor."""
 
     setup: str
     cautions: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Exercise:
+class Exercise(NamedTuple):
+    """One exercise: as written in the content, or one version of it (a level, a pace,
+    substitutes, seated) in a concrete Routine."""
+
     id: str
     name: str
     synonyms: tuple[str, ...]
@@ -121,8 +126,7 @@ class Exercise:
         return tuple(item for item in self.items if item.id in gone)
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     """How far a level moves the source's numbers: multipliers for reps and holds, with
     per-exercise overrides. The standard level is all ones."""
 
@@ -141,8 +145,7 @@ class Level:
         return self.reps, self.hold
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(NamedTuple):
     """Multipliers of the gaps between movements (rests, counted movements, lead-ins),
     slowest last. 1.0 is the source's timing."""
 
@@ -166,8 +169,7 @@ class Pace:
         return next((step for step in reversed(self.steps) if step < current), None)
 
 
-@dataclass(frozen=True)
-class StreakRule:
+class StreakRule(NamedTuple):
     """When a routine counts toward history and streaks: most of it actually done."""
 
     min_share_done: float
@@ -178,8 +180,7 @@ class StreakRule:
         return max(1, math.ceil(self.min_share_done * total - 1e-9))
 
 
-@dataclass(frozen=True)
-class Safety:
+class Safety(NamedTuple):
     """Routine-wide safety wording; the pain stop itself is a prompt in strings/."""
 
     cramp: str
@@ -189,8 +190,7 @@ class Safety:
     pain_better: str
 
 
-@dataclass(frozen=True)
-class Routine:
+class Routine(NamedTuple):
     """One concrete routine: a kind (full or short) at one level and pace, with a person's
     substitutes and seated versions already applied."""
 
@@ -262,8 +262,7 @@ def _normalise(words: str) -> str:
     return " ".join(words.lower().replace("-", " ").split())
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """A routine people can ask for: the full one, or a short one for busy days."""
 
     id: str
@@ -273,8 +272,7 @@ class Kind:
     streak: StreakRule
 
 
-@dataclass(frozen=True)
-class Content:
+class Content(NamedTuple):
     """Everything routine.yaml says, validated. Exercises here are as written: their set
     texts still hold item placeholders ("Grip the {pencil}") that a concrete Routine fills."""
 

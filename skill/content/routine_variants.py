@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 
 from skill.content.routine_values import Content, Exercise, ExerciseSet, Item, Level, Routine
 
@@ -32,8 +31,7 @@ def _fill(text: str | None, nouns: dict[str, str]) -> str | None:
 
 def _set(written: ExerciseSet, reps: float, hold: float, pace: float, nouns: dict[str, str]
          ) -> ExerciseSet:
-    return replace(
-        written,
+    return written._replace(
         reps=max(1, _whole(written.reps * reps)),
         hold=float(_whole(written.hold * hold)) if written.hold else 0.0,
         # Pace stretches the gaps between movements, never the holds: a hold is the dose.
@@ -65,8 +63,7 @@ def _exercise(written: Exercise, level: Level, pace: float, seated: bool,
         for item in written.items
     }
     reps, hold = level.factors(written.id)
-    return replace(
-        written,
+    return written._replace(
         equipment=tuple(
             item.substitute.name if item.id in swapped and item.substitute else item.name
             for item in written.items
