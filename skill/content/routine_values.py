@@ -9,10 +9,10 @@ start: on Python 3.11/3.12 `@dataclass(frozen=True)` compiles six methods per cl
 source as the module is imported (~1 ms a class), a NamedTuple one small constructor. The
 values are as immutable, compare and hash by value as before, and are built and copied
 (`_replace`) faster. (A NamedTuple also equals a plain tuple of the same items; nothing
-compares content values with other tuples.) For the same reason the annotations are not
-postponed (no `from __future__ import annotations`): NamedTuple turns each postponed one
-into a ForwardRef, compiling it, which doubled this module's import time.
+compares content values with other tuples.)
 """
+
+from __future__ import annotations
 
 import math
 from collections.abc import Iterable
