@@ -588,17 +588,60 @@ def test_emf_is_printed_only_on_lambda(monkeypatch) -> None:
 
 
 def test_a_document_splits_only_when_two_samples_need_one_dimension_twice() -> None:
-    from skill.ops.metrics import Sample, emf_documents
+    from skill.ops.metrics import Sample, emf_lines
 
     samples = [Sample(Metric.PAIN_STOPS, (1,), {Dim.EXERCISE: "toe_presses"}),
                Sample(Metric.EXERCISES_STARTED, (1,), {Dim.EXERCISE: "toe_walking"}),
                Sample(Metric.TURNS, (1,), {Dim.REQUEST_TYPE: "IntentRequest"}),
                Sample(Metric.STORE_LATENCY, (1.5, 2.5))]
-    documents = emf_documents(samples, "svc", 1)
+    documents = [json.loads(line) for line in emf_lines(samples, "svc", 1)]
     assert [d.get("Exercise") for d in documents] == ["toe_presses", "toe_walking"]
     for document in documents:
         check_emf(document)
     assert documents[0]["StoreLatency"] == [1.5, 2.5] and "Turns" in documents[0]
+
+
+# Any combination of metrics and dimension values, as a turn could make them: the EMF lines
+# must be exactly the documents they stand for, whatever the mix.
+DIMENSION_VALUES = {Dim.EXERCISE: st.sampled_from([*EXERCISES, "none", "other"]),
+                    Dim.PHASE: st.sampled_from(sorted(PHASES)),
+                    Dim.LOCALE: st.sampled_from(["en-US", "de-DE"]),
+                    Dim.REQUEST_TYPE: st.sampled_from(["LaunchRequest", "IntentRequest"]),
+                    Dim.KIND: st.sampled_from(["full", "short"])}
+SAMPLES = st.lists(st.tuples(
+    st.sampled_from(list(Metric)),
+    st.lists(st.integers(0, 9) | st.floats(0, 9000, allow_nan=False), min_size=1,
+             max_size=MAX_VALUES + 3).map(tuple),
+    st.fixed_dictionaries({}, optional=DIMENSION_VALUES)),
+    min_size=1, max_size=9, unique_by=lambda sample: sample[0])  # a turn counts each once
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(samples=SAMPLES, step=st.none() | st.integers(0, 9))
+def test_emf_lines_are_compact_json_of_documents_that_hold_every_sample(samples, step) -> None:
+    from skill.ops.metrics import Sample, emf_lines
+
+    properties = {} if step is None else {"step": step}
+    lines = emf_lines([Sample(*sample) for sample in samples], "svc", 1_700_000_000_123,
+                      properties)
+    documents = [json.loads(line) for line in lines]
+    for line, document in zip(lines, documents, strict=True):
+        # The same text json.dumps gives the document: `_aws` last, no key twice.
+        assert line == json.dumps(document, separators=(",", ":"))
+        check_emf(document)
+        assert document["Service"] == "svc" and document["_aws"]["Timestamp"] == 1_700_000_000_123
+        assert all(document[key] == value for key, value in properties.items())
+    # Each sample in the first document whose dimension values it shares, with its values.
+    remaining = [dict(document) for document in documents]
+    for metric, values, dimensions in samples:
+        index = next(i for i, document in enumerate(documents)
+                     if all(document.get(dim) == value for dim, value in dimensions.items())
+                     and metric in remaining[i])
+        expected = values[0] if len(values) == 1 else list(values[:MAX_VALUES])
+        assert remaining[index].pop(metric) == expected
+    # A second document only where two samples disagree on a dimension.
+    agreeing = all(len({d[dim] for _, _, d in samples if dim in d}) <= 1 for dim in Dim)
+    assert len(documents) == 1 or not agreeing
 
 
 # ----------------------------------------------------------------------------- locally

@@ -19,9 +19,10 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, TextIO
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol, TextIO
 
 NAMESPACE = "FootRoutine"
 # Every document carries this dimension: the function's name on Lambda, so the stack's
@@ -86,13 +87,13 @@ SPECS: dict[Metric, Spec] = {
 }
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One or more values of a metric in one turn, with every dimension value it may use."""
+class Sample(NamedTuple):
+    """One or more values of a metric in one turn, with every dimension value it may use.
+    A named tuple: a turn makes several, and it builds faster than a dataclass."""
 
     metric: Metric
     values: tuple[float, ...]
-    dimensions: Mapping[Dim, str] = field(default_factory=dict)
+    dimensions: Mapping[Dim, str] = MappingProxyType({})
 
 
 class Observed(Protocol):
@@ -112,53 +113,81 @@ class MetricSink(Protocol):
     def record(self, turn: Observed) -> None: ...
 
 
-def _compatible(members: Mapping[str, Any], sample: Sample) -> bool:
-    return all(members.get(str(dim), value) == value for dim, value in sample.dimensions.items())
+def emf_lines(samples: Sequence[Sample], service: str, timestamp_ms: int,
+              properties: Mapping[str, Any] | None = None) -> list[str]:
+    """The samples as EMF documents, one JSON line each: usually one; more only when two
+    samples need different values of one dimension, since a document holds one value per
+    dimension.
+
+    A document is its properties, its dimension values, Service and the metric values, then
+    `_aws`. The `_aws` metadata (which metric goes with which dimension sets) depends only
+    on which metrics with which dimensions a document holds, a few shapes that recur every
+    turn, so its JSON is made once per shape and joined to the encoded values.
+    """
+    lines = []
+    for members, group in _grouped(samples):
+        body = {**(properties or {}), **members, SERVICE_DIMENSION: service}
+        shape = []
+        for metric, values, dimensions in group:
+            body[metric] = values[0] if len(values) == 1 else list(values[:MAX_VALUES])
+            shape.append((metric, *dimensions))
+        encoded = _encode(body)  # never "{}": Service is always there
+        lines.append(f'{encoded[:-1]},"_aws":{{"Timestamp":{int(timestamp_ms)},'
+                     f'"CloudWatchMetrics":{_directives(tuple(shape))}}}}}')
+    return lines
 
 
-def emf_documents(samples: Sequence[Sample], service: str, timestamp_ms: int,
-                  properties: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The samples as EMF documents: usually one; more only when two samples need different
-    values of one dimension, since a document holds one value per dimension."""
-    groups: list[tuple[dict[str, Any], list[Sample]]] = []
+# The separators CloudWatch needs nothing more than; one encoder, not one per line.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[str, str], list[Sample]]]:
+    """The samples in order, each in the first group whose dimension values agree with its
+    own (a dimension a group lacks agrees with anything)."""
+    groups: list[tuple[dict[str, str], list[Sample]]] = []
     for sample in samples:
-        target = next((group for group in groups if _compatible(group[0], sample)), None)
-        if target is None:
-            target = ({}, [])
-            groups.append(target)
-        target[0].update({str(dim): value for dim, value in sample.dimensions.items()})
-        target[1].append(sample)
-    return [_document(members, group, service, timestamp_ms, properties or {})
-            for members, group in groups]
+        dimensions = sample.dimensions
+        for members, group in groups:
+            if not dimensions or all(members.get(dim, value) == value
+                                     for dim, value in dimensions.items()):
+                break
+        else:
+            members, group = {}, []
+            groups.append((members, group))
+        members.update(dimensions)
+        group.append(sample)
+    return groups
 
 
-def _document(members: dict[str, Any], samples: list[Sample], service: str,
-              timestamp_ms: int, properties: Mapping[str, Any]) -> dict[str, Any]:
-    by_sets: dict[tuple[tuple[str, ...], ...], list[Sample]] = defaultdict(list)
-    for sample in samples:
-        sets = tuple((SERVICE_DIMENSION, *map(str, dims))
-                     for dims in SPECS[sample.metric].dimension_sets
-                     if all(dim in sample.dimensions for dim in dims))
-        by_sets[sets].append(sample)
-    directives = [
-        {
-            "Namespace": NAMESPACE,
-            "Dimensions": [list(dims) for dims in sets],
-            "Metrics": [{"Name": str(s.metric), "Unit": SPECS[s.metric].unit} for s in group],
-        }
-        for sets, group in by_sets.items()
-    ]
-    values = {
-        str(s.metric): s.values[0] if len(s.values) == 1 else list(s.values[:MAX_VALUES])
-        for s in samples
-    }
-    return {
-        **properties,
-        **members,
-        SERVICE_DIMENSION: service,
-        **values,
-        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": directives},
-    }
+# Shape of a document (each metric, then the dimensions it has) -> its directives as JSON.
+# The shapes are few (the metrics and dimensions are fixed in code); emptied when full all
+# the same, so the cache stays bounded whatever happens.
+_DIRECTIVES: dict[tuple[tuple[Any, ...], ...], str] = {}
+_DIRECTIVES_LIMIT = 256
+
+
+def _directives(shape: tuple[tuple[Any, ...], ...]) -> str:
+    text = _DIRECTIVES.get(shape)
+    if text is None:
+        by_sets: dict[tuple[tuple[str, ...], ...], list[Metric]] = defaultdict(list)
+        for metric, *dimensions in shape:
+            sets = tuple((SERVICE_DIMENSION, *map(str, dims))
+                         for dims in SPECS[metric].dimension_sets
+                         if all(dim in dimensions for dim in dims))
+            by_sets[sets].append(metric)
+        text = _encode([
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [list(dims) for dims in sets],
+                "Metrics": [{"Name": str(metric), "Unit": SPECS[metric].unit}
+                            for metric in metrics],
+            }
+            for sets, metrics in by_sets.items()
+        ])
+        if len(_DIRECTIVES) >= _DIRECTIVES_LIMIT:
+            _DIRECTIVES.clear()
+        _DIRECTIVES[shape] = text
+    return text
 
 
 class EmfPrinter:
@@ -175,8 +204,9 @@ class EmfPrinter:
     def record(self, turn: Observed) -> None:
         samples, properties = turn.samples()
         stream = self.stream or sys.stdout
-        for document in emf_documents(samples, self.service, self.clock_ms(), properties):
-            stream.write(json.dumps(document, separators=(",", ":")) + "\n")
+        # One write and one flush a turn, however many documents.
+        stream.write("".join(line + "\n" for line in emf_lines(
+            samples, self.service, self.clock_ms(), properties)))
         stream.flush()
 
 
