@@ -379,7 +379,8 @@ def test_a_failed_write_is_a_store_fault(use_store, captured) -> None:
     use_store(FaultyStore("write"))
     alexa = Conversation(lambda_function.handler)
     alexa.launch()
-    alexa.say("AMAZON.YesIntent")  # the first exercise: a write
+    alexa.say("AMAZON.YesIntent")  # the routine's start: no write of its own
+    alexa.go_to("ankle circles", "ankle_circles")  # another exercise: a write
     line = captured.lines()[-1]
     assert [(call["op"], call["ok"]) for call in line["store_calls"]] == [("write", False)]
     assert captured.total(Metric.STORE_FAULTS) == 1
@@ -642,6 +643,87 @@ def test_emf_lines_are_compact_json_of_documents_that_hold_every_sample(samples,
     # A second document only where two samples disagree on a dimension.
     agreeing = all(len({d[dim] for _, _, d in samples if dim in d}) <= 1 for dim in Dim)
     assert len(documents) == 1 or not agreeing
+
+
+def test_a_turn_nothing_would_read_builds_no_record(monkeypatch, capsys, use_store) -> None:
+    from skill.ops import telemetry
+
+    built: list[Any] = []
+
+    def record_of(*args: Any) -> Any:
+        built.append(args)
+        return real(*args)
+
+    real = telemetry.record_of
+    monkeypatch.setattr(telemetry, "record_of", record_of)
+    turn_logger = logging.getLogger("skill.ops.telemetry")
+    monkeypatch.setattr(turn_logger, "handlers", [])
+    monkeypatch.setattr(turn_logger, "propagate", False)
+    monkeypatch.setattr(turn_logger, "level", logging.INFO)
+    monkeypatch.setattr(observer, "sinks", [])
+    use_store(MemoryStore())
+    device = Device()
+    device.receive(lambda_function.handler(device.launch(), None))
+    assert built == []  # answered, at INFO, and no handler: nothing to build
+    use_store(FaultyStore("read", error=RuntimeError))
+    lambda_function.handler(Device().launch(), None)
+    # A polite error logs at WARNING, which logging's last resort prints without a handler.
+    assert len(built) == 1 and "turn" in capsys.readouterr().err.splitlines()
+    tally = Tally()
+    monkeypatch.setattr(observer, "sinks", [tally])
+    use_store(MemoryStore())
+    lambda_function.handler(Device().launch(), None)
+    assert len(built) == 2 and tally.total(Metric.TURNS) == 1
+
+
+def test_reaches_a_handler_follows_levels_propagation_and_the_last_resort(monkeypatch) -> None:
+    from skill.ops.logs import reaches_a_handler
+
+    parent = logging.getLogger("tests.telemetry.reach")
+    child = logging.getLogger("tests.telemetry.reach.child")
+    monkeypatch.setattr(parent, "propagate", False)
+    child.setLevel(logging.INFO)
+    assert not reaches_a_handler(child, logging.DEBUG)  # below the level
+    assert not reaches_a_handler(child, logging.INFO)  # no handler on the way up
+    assert reaches_a_handler(child, logging.WARNING)  # logging's last resort prints it
+    monkeypatch.setattr(logging, "lastResort", None)
+    assert reaches_a_handler(child, logging.INFO)  # logging warns there is no handler
+    monkeypatch.undo()
+    handler = logging.NullHandler()
+    parent.addHandler(handler)
+    try:
+        assert reaches_a_handler(child, logging.INFO)
+        child.propagate = False
+        assert not reaches_a_handler(child, logging.INFO)
+    finally:
+        child.propagate = True
+        parent.removeHandler(handler)
+
+
+def test_emit_makes_the_record_logger_log_makes_naming_the_function_given() -> None:
+    from skill.ops.logs import emit
+
+    logger = logging.getLogger("tests.telemetry.emit")
+    handler = Collect()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        emit(logger, logging.INFO, "turn", {"outcome": "answered"}, where=check_log_line)
+        logger.log(logging.INFO, "turn", extra={"outcome": "answered"})
+        emit(logger, logging.DEBUG, "turn", {"outcome": "answered"}, where=check_log_line)
+        with pytest.raises(KeyError):  # a field must not overwrite the record's own
+            emit(logger, logging.INFO, "turn", {"msg": "x"}, where=check_log_line)
+    finally:
+        logger.removeHandler(handler)
+    emitted, logged = handler.records
+    assert (emitted.funcName, emitted.pathname) == ("check_log_line", __file__)
+    assert emitted.lineno == check_log_line.__code__.co_firstlineno
+    skip = {"funcName", "lineno", "created", "msecs", "relativeCreated"}
+    assert {k: v for k, v in vars(emitted).items() if k not in skip} == {
+        k: v for k, v in vars(logged).items() if k not in skip}
+    lines = [json.loads(JsonLineFormatter().format(record)) for record in (emitted, logged)]
+    assert [{k: v for k, v in line.items() if k != "timestamp"} for line in lines] == [
+        {"level": "INFO", "message": "turn", "logger": logger.name, "outcome": "answered"}] * 2
 
 
 # ----------------------------------------------------------------------------- locally

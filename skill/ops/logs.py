@@ -9,6 +9,8 @@ names were checked when the settings were read (skill/settings.py).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from skill.settings import Settings
 
@@ -40,3 +42,36 @@ def configure(settings: Settings) -> None:
     if not root.handlers:
         logging.basicConfig(format=FORMAT)
     set_level(settings)
+
+
+def reaches_a_handler(logger: logging.Logger, level: int) -> bool:
+    """Whether a record at `level` would reach any handler: the logger is enabled for it and
+    a handler sits on its way up, or logging's last resort (stderr, WARNING and above) takes
+    it. Lets a caller skip building a record nothing would write: where no handler is set
+    up (a benchmark, a script), a turn's line would be built only to be dropped. A handler
+    whose own level or filter drops the record still counts, which errs towards logging."""
+    if not logger.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.handlers:
+            return True
+        if not current.propagate:
+            break
+        current = current.parent
+    last = logging.lastResort
+    # With no last resort, logging itself warns once that no handler was found: let it.
+    return last is None or level >= last.level
+
+
+def emit(logger: logging.Logger, level: int, message: str, fields: Mapping[str, Any],
+         where: Callable[..., Any]) -> None:
+    """`logger.log(level, message, extra=fields)` without looking up the caller on the
+    stack every time: the record names `where`, the function that logs, by its file, first
+    line and name. Everything else is what `Logger.log` does: the record factory, the
+    check that no field overwrites a record attribute, the logger's filters and handlers."""
+    if not logger.isEnabledFor(level):
+        return
+    code = where.__code__
+    logger.handle(logger.makeRecord(logger.name, level, code.co_filename, code.co_firstlineno,
+                                    message, (), None, code.co_name, fields))

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
-from typing import Any, TextIO
+from functools import cache
+from typing import Any, NamedTuple, TextIO, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler
@@ -37,7 +37,7 @@ from skill.content.texts import available_locales
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.progress import progress_from_dict
 from skill.conversation.values import EventKind
-from skill.ops import budget
+from skill.ops import budget, logs
 from skill.ops.metrics import Dim, EmfPrinter, Metric, MetricSink, Sample, Tally
 from skill.storage.session import PROGRESS_KEY
 from skill.storage.store import user_ref
@@ -68,8 +68,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # the skill raised: Lambda reports an error, Alexa says its own line
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One outside call: which kind, how long, and whether it raised."""
 
     op: str
@@ -80,7 +79,7 @@ class Call:
         return {"op": self.op, "ms": round(self.ms, 2), "ok": self.ok}
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
     """What the wrappers learn during one turn; lives in a context variable, so threads of
     the web endpoint each see their own."""
@@ -96,19 +95,24 @@ class Turn:
 _current: ContextVar[Turn | None] = ContextVar("foot_routine_turn", default=None)
 
 
-@contextmanager
-def _timed(calls: Callable[[Turn], list[Call]], op: str) -> Iterator[None]:
+_T = TypeVar("_T")
+
+
+def _timed(store: bool, op: str, call: Callable[..., _T], *args: Any) -> _T:
+    """`call(*args)`, timed into the current turn's store calls (or API calls if not
+    `store`). A plain function rather than a context manager: it wraps every store call."""
     turn = _current.get()
     if turn is None:  # a call outside any turn (a script, a benchmark): nothing to add to
-        yield
-        return
+        return call(*args)
     start = turn.clock()
     ok = False
     try:
-        yield
+        result = call(*args)
         ok = True
+        return result
     finally:
-        calls(turn).append(Call(op, (turn.clock() - start) * 1000, ok))
+        (turn.store_calls if store else turn.api_calls).append(
+            Call(op, (turn.clock() - start) * 1000, ok))
         deadline = budget.current()
         # Seen right after each call: the turn's budget ends with `skill.invoke`.
         turn.over_budget = turn.over_budget or deadline.timed_out or deadline.remaining() <= 0
@@ -122,16 +126,13 @@ class ObservedStore(AbstractPersistenceAdapter):
         self.inner = inner
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> dict[str, Any]:
-        with _timed(lambda turn: turn.store_calls, "read"):
-            return self.inner.get_attributes(request_envelope)
+        return _timed(True, "read", self.inner.get_attributes, request_envelope)
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict) -> None:
-        with _timed(lambda turn: turn.store_calls, "write"):
-            self.inner.save_attributes(request_envelope, attributes)
+        _timed(True, "write", self.inner.save_attributes, request_envelope, attributes)
 
     def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
-        with _timed(lambda turn: turn.store_calls, "delete"):
-            self.inner.delete_attributes(request_envelope)
+        _timed(True, "delete", self.inner.delete_attributes, request_envelope)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -147,8 +148,7 @@ class ObservedApiClient(ApiClient):
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
         url = request.url or ""
         api = "reminders" if "/reminders" in url else "settings" if "/settings" in url else OTHER
-        with _timed(lambda turn: turn.api_calls, api):
-            return self.inner.invoke(request)
+        return _timed(False, api, self.inner.invoke, request)
 
 
 class ObservedErrors(AbstractExceptionHandler):
@@ -167,8 +167,7 @@ class ObservedErrors(AbstractExceptionHandler):
         return self.inner.handle(handler_input, exception)
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """Where a user stood, as far as telemetry cares."""
 
     phase: Phase
@@ -224,18 +223,14 @@ def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
     phase, exercise, step, done = _place(
         {key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
     completions = raw.get("history_ids")
-    return Snapshot(
-        phase=phase,
-        exercise=exercise,
-        step=step,
-        done=done,
-        completions=tuple(completions) if isinstance(completions, list) else (),
-    )
+    return Snapshot(phase, exercise, step, done,
+                    tuple(completions) if isinstance(completions, list) else ())
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TurnRecord:
-    """One turn as logged and counted."""
+    """One turn as logged and counted; never changed once built (not frozen only because
+    a frozen dataclass costs a few microseconds more to build, every turn)."""
 
     request_type: str
     intent: str | None
@@ -252,9 +247,15 @@ class TurnRecord:
     over_budget: bool
     error: str | None
     user: str | None
+    # Both derived from the fields above at construction: the log line and every sink read
+    # them.
+    funnel: list[Sample] = field(init=False)
+    properties: dict[str, Any] = field(init=False)
 
-    @cached_property
-    def funnel(self) -> tuple[list[Sample], dict[str, Any]]:
+    def __post_init__(self) -> None:
+        self.funnel, self.properties = self._funnel()
+
+    def _funnel(self) -> tuple[list[Sample], dict[str, Any]]:
         """The turn's funnel milestones as samples, plus EMF properties (the drop-off step:
         a property, not a dimension, so it is searchable without a metric per step)."""
         before, after = self.before, self.after
@@ -296,8 +297,7 @@ class TurnRecord:
 
     def samples(self) -> tuple[list[Sample], dict[str, Any]]:
         """Every metric of the turn: the funnel, then timing and faults."""
-        funnel, properties = self.funnel
-        samples = list(funnel)
+        samples = list(self.funnel)
         by_type = {Dim.REQUEST_TYPE: self.request_type}
         samples += [
             Sample(Metric.TURNS, (1,), by_type),
@@ -311,11 +311,10 @@ class TurnRecord:
                 Sample(Metric.STORE_LATENCY, tuple(round(c.ms, 2) for c in self.store_calls)),
                 Sample(Metric.STORE_FAULTS, (sum(not c.ok for c in self.store_calls),)),
             ]
-        return samples, properties
+        return samples, self.properties
 
     def log_fields(self) -> dict[str, Any]:
         """The log line's fields (the runtime adds timestamp, level, message and logger)."""
-        funnel, _ = self.funnel
         return {
             "request_type": self.request_type,
             "intent": self.intent,
@@ -332,7 +331,7 @@ class TurnRecord:
             "api_calls": [call.as_dict() for call in self.api_calls],
             "outcome": str(self.outcome),
             "error": self.error,
-            "funnel": [str(sample.metric) for sample in funnel],
+            "funnel": [str(sample.metric) for sample in self.funnel],
             "user": self.user,
         }
 
@@ -370,33 +369,41 @@ def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn
     intent = _intent_name(envelope)
     body = response.response if response is not None else None
     ends = request_type == "SessionEndedRequest" or bool(body and body.should_end_session)
-    over_budget = turn.over_budget
-    if failed:
-        outcome = Outcome.FAILED
-    elif turn.error:
-        outcome = Outcome.POLITE_ERROR
-    elif over_budget:
-        outcome = Outcome.BUDGET_EXCEEDED
-    else:
-        outcome = Outcome.ANSWERED
+    # Positional, in field order: keywords cost more, and this runs every turn on Lambda.
     return TurnRecord(
-        request_type=request_type,
-        intent=intent,
-        event=INTENT_EVENTS.get(intent or "", EventKind.UNKNOWN)
+        request_type,
+        intent,
+        INTENT_EVENTS.get(intent or "", EventKind.UNKNOWN)
         if request_type == "IntentRequest" else None,
-        locale=_locale(envelope),
-        new_session=new_session,
-        ends_session=ends,
-        before=before,
-        after=after,
-        duration_ms=duration_s * 1000,
-        store_calls=tuple(turn.store_calls),
-        api_calls=tuple(turn.api_calls),
-        outcome=outcome,
-        over_budget=over_budget,
-        error=failed or turn.error,
-        user=_user(envelope),
+        _locale(envelope),
+        new_session,
+        ends,
+        before,
+        after,
+        duration_s * 1000,
+        tuple(turn.store_calls),
+        tuple(turn.api_calls),
+        _outcome(turn, failed),
+        turn.over_budget,
+        failed or turn.error,
+        _user(envelope),
     )
+
+
+def _outcome(turn: Turn, failed: str | None) -> Outcome:
+    if failed:
+        return Outcome.FAILED
+    if turn.error:
+        return Outcome.POLITE_ERROR
+    if turn.over_budget:
+        return Outcome.BUDGET_EXCEEDED
+    return Outcome.ANSWERED
+
+
+def _level(outcome: Outcome) -> int:
+    """Answered turns at INFO, the others at WARNING: a WARNING level keeps only what went
+    wrong."""
+    return logging.INFO if outcome is Outcome.ANSWERED else logging.WARNING
 
 
 class Observer:
@@ -423,16 +430,19 @@ class Observer:
         finally:
             _current.reset(token)
             try:
-                self.report(record_of(envelope, response, turn, self.clock() - turn.started,
-                                      failed))
+                duration_s = self.clock() - turn.started
+                # No record when nothing would read it: no sink, and no handler that would
+                # take the line at its level (a benchmark, a script).
+                if self.sinks or logs.reaches_a_handler(log, _level(_outcome(turn, failed))):
+                    self.report(record_of(envelope, response, turn, duration_s, failed))
             except Exception as error:  # noqa: BLE001 - telemetry must not cost a user a turn
                 log.warning("telemetry failed: %s", type(error).__name__)
 
     def report(self, record: TurnRecord) -> None:
         """One log line, then the turn to every sink."""
-        level = logging.INFO if record.outcome is Outcome.ANSWERED else logging.WARNING
-        if log.isEnabledFor(level):
-            log.log(level, "turn", extra=record.log_fields())
+        level = _level(record.outcome)
+        if logs.reaches_a_handler(log, level):
+            logs.emit(log, level, "turn", record.log_fields(), Observer.report)
         for sink in self.sinks:
             sink.record(record)
 
