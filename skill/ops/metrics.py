@@ -141,15 +141,14 @@ def emf_lines(samples: Sequence[Sample], service: str, timestamp_ms: int,
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[str, str], list[Sample]]]:
+def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[Dim, str], list[Sample]]]:
     """The samples in order, each in the first group whose dimension values agree with its
     own (a dimension a group lacks agrees with anything)."""
-    groups: list[tuple[dict[str, str], list[Sample]]] = []
+    groups: list[tuple[dict[Dim, str], list[Sample]]] = []
     for sample in samples:
         dimensions = sample.dimensions
         for members, group in groups:
-            if not dimensions or all(members.get(dim, value) == value
-                                     for dim, value in dimensions.items()):
+            if _agree(members, dimensions):
                 break
         else:
             members, group = {}, []
@@ -157,6 +156,13 @@ def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[str, str], list[Sampl
         members.update(dimensions)
         group.append(sample)
     return groups
+
+
+def _agree(members: Mapping[Dim, str], dimensions: Mapping[Dim, str]) -> bool:
+    for dim, value in dimensions.items():
+        if members.get(dim, value) != value:
+            return False
+    return True
 
 
 # Shape of a document (each metric, then the dimensions it has) -> its directives as JSON.
