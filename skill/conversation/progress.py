@@ -8,12 +8,12 @@ session, small and versioned so an item written by an older release still loads.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property, lru_cache
 from itertools import zip_longest
 from typing import Any
 
@@ -100,22 +100,33 @@ class Progress:
     paused: bool = False
     finished: bool = False
     question: Question | None = None
+    # The place is still the start of a routine begun in this session (its first exercise,
+    # nothing done): to the next session that is no different from the store's item
+    # without a place, so it costs no write of its own (see `fingerprints`).
+    at_start: bool = False
 
     def stored(self) -> dict[str, Any]:
         """The part that outlives the session, in the stored (versioned) form.
 
+        A new dict each call, its lists too: a store adds its own keys to what it is handed.
+        """
+        return {key: value.copy() if isinstance(value, list | dict) else value
+                for key, value in self._stored.items()}
+
+    @cached_property
+    def _stored(self) -> dict[str, Any]:
+        """The stored form, built once per value (a Progress never changes; `replace` makes a
+        new one with an empty cache): a turn needs it for its fingerprint and its session
+        form, and on a write for the item. Never handed out, so nobody can change it.
+
         The history stays a list of ISO dates, with the identities in a list of their own,
         so a release from before identities can still read (and count) it after a rollback.
         """
-        kept = self.completions()[-HISTORY_LIMIT:]
         return {
             "schema_version": SCHEMA_VERSION,
             "position": _position_dict(self.position),
             "done": list(self.done),
-            "history": [day for day, _ in kept],
-            "history_ids": [identity for _, identity in kept],
-            "history_kinds": list(_padded(self.history_kinds, len(self.history)))[-len(kept):]
-            if kept else [],
+            **self._stored_history(),
             "heard_disclaimer": self.heard_disclaimer,
             "updated_at": utc_text(self.updated_at),
             "version": self.version,
@@ -135,24 +146,57 @@ class Progress:
             "offer_account": self.offer_account,
         }
 
+    def _stored_history(self) -> dict[str, list[str]]:
+        """The last HISTORY_LIMIT completions as three aligned lists. Aligned and within the
+        limit already, as everything this release makes is, they are copied as they are."""
+        days, ids, kinds = self.history, self.history_ids, self.history_kinds
+        if len(days) == len(ids) == len(kinds) <= HISTORY_LIMIT:
+            return {"history": list(days), "history_ids": list(ids), "history_kinds": list(kinds)}
+        kept = self.completions()[-HISTORY_LIMIT:]
+        return {"history": [day for day, _ in kept],
+                "history_ids": [identity for _, identity in kept],
+                "history_kinds": list(_padded(kinds, len(days)))[-len(kept):] if kept else []}
+
+    @cached_property
+    def coarse_fingerprint(self) -> str:
+        """The identity of what a write is due for at once (see `fingerprints`)."""
+        at_start = self.at_start and not self.done
+        under_way = self.position.exercise if self.position and not at_start else None
+        return _digest(self._stored, version=None, updated_at=None, position=under_way,
+                       heard_disclaimer=None)
+
+    @cached_property
+    def full_fingerprint(self) -> str:
+        """The identity of the whole stored part but its version (the store's counter)."""
+        return _digest(self._stored, version=None)
+
     def fingerprints(self) -> list[str]:
         """[coarse, full] identities of the stored part, so an unchanged turn costs no write.
 
-        The coarse one leaves out the set and round within an exercise (and when it moved):
-        moving through an exercise's rounds changes only the session, and the exact round is
-        written when the session ends.
+        A change of the coarse one is written at once; the full one is compared when the
+        session ends, which Alexa always tells us (SessionEndedRequest), so everything is
+        written then. The coarse one is what a session that dies without that end (a Lambda
+        crash, a write that keeps failing) must not lose: the exercises done and the one
+        under way, finished routines, reminders, what the person told us. It leaves out
+        what such a session may lose:
+        - the set and round within an exercise (and when the place moved): moving through
+          an exercise's rounds changes only the session;
+        - the place while it is the start of a routine begun in this session (`at_start`):
+          the store's item without a place means the same to the next session (the
+          routine from its start), so every routine's start costs no write of its own;
+        - the disclaimer heard: lost, it is only said once more, in full.
+        Each is computed once, and only when asked: most turns compare the coarse one alone.
         """
-        stored = self.stored()
-        del stored["version"]
-        full = _digest(stored)
-        stored.update(updated_at=None, position=_position_dict(
-            Position(self.position.exercise) if self.position else None))
-        return [_digest(stored), full]
+        return [self.coarse_fingerprint, self.full_fingerprint]
 
     def session(self) -> dict[str, Any]:
-        """Everything, for the session attributes Alexa returns on the next turn."""
+        """Everything, for the session attributes Alexa returns on the next turn.
+
+        Shares the lists of the cached stored form: the dict is for the response, which is
+        only serialised, never changed in place.
+        """
         return {
-            **self.stored(),
+            **self._stored,
             # A failed lookup ("") must reach the next turn as it is, or every turn of the
             # session asks (and waits on) a failing settings API again; stored, it is None.
             "time_zone": self.time_zone,
@@ -160,11 +204,13 @@ class Progress:
             "paused": self.paused,
             "finished": self.finished,
             "question": self.question.value if self.question else None,
+            "at_start": self.at_start,
         }
 
     def for_new_session(self) -> Progress:
         """The same user at the start of a new session: nothing said yet, nothing asked."""
-        return replace(self, briefed=False, paused=False, finished=False, question=None)
+        return replace(self, briefed=False, paused=False, finished=False, question=None,
+                       at_start=False)
 
     def completions(self) -> tuple[tuple[str, str], ...]:
         """(day, identity) of each finished routine, oldest first ("" for no identity)."""
@@ -200,9 +246,27 @@ def _history_fields(completions: tuple[tuple[str, str], ...],
             "history_kinds": tuple((kinds or {}).get(entry, "") for entry in kept)}
 
 
-def _digest(stored: dict[str, Any]) -> str:
-    encoded = json.dumps(stored, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()[:16]
+def _digest(stored: dict[str, Any], **overrides: Any) -> str:
+    """A short identity of a stored form with `overrides` applied: the repr of its values in
+    their fixed order, the same in every process and Lambda instance (unlike hash()) and
+    about twice as fast as a sorted json.dumps. The history lists, up to 60 entries each and
+    the same on every turn of a session, go in by a cached identity of their own."""
+    values = {**stored, **overrides}
+    for key in _HISTORY_KEYS:
+        values[key] = _history_digest(tuple(values[key]))
+    return _sha(repr(tuple(values.values())))
+
+
+_HISTORY_KEYS = ("history", "history_ids", "history_kinds")
+
+
+@lru_cache(maxsize=256)
+def _history_digest(entries: tuple[str, ...]) -> str:
+    return _sha(repr(entries))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _position_dict(position: Position | None) -> dict[str, Any] | None:
@@ -260,9 +324,11 @@ def instant(text: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=256)
 def utc_text(text: str | None) -> str | None:
     """The same instant written in UTC, so stored times compare as instants and as text;
-    text that is not a time is kept as it is (and reads as stale)."""
+    text that is not a time is kept as it is (and reads as stale). Cached: a session reads
+    and writes the same few times (when the place last moved) on every turn."""
     parsed = instant(text)
     if parsed is None:
         return text
@@ -281,9 +347,7 @@ def progress_from_dict(raw: Any) -> Progress:
     return Progress(
         position=_position_from(raw.get("position")),
         done=_strings(raw.get("done")),
-        **_history_fields(_completions_from(raw.get("history"), raw.get("history_ids")),
-                          _kinds_from(raw.get("history"), raw.get("history_ids"),
-                                      raw.get("history_kinds"))),
+        **_history_from(raw.get("history"), raw.get("history_ids"), raw.get("history_kinds")),
         heard_disclaimer=bool(raw.get("heard_disclaimer", False)),
         updated_at=utc_text(_text(raw.get("updated_at"))),
         version=version if is_version(version) else 0,
@@ -304,9 +368,27 @@ def progress_from_dict(raw: Any) -> Progress:
         briefed=bool(raw.get("briefed", False)),
         paused=bool(raw.get("paused", False)),
         finished=bool(raw.get("finished", False)),
+        at_start=raw.get("at_start") is True,
         question=Question(question) if isinstance(question, str)
         and question in Question._value2member_map_ else None,
     )
+
+
+# A completion's kind as stored: a routine kind, or "" for one finished before kinds were kept.
+_STORED_KINDS = frozenset((*KINDS, ""))
+
+
+def _history_from(days: Any, ids: Any, kinds: Any) -> dict[str, tuple[str, ...]]:
+    """The history fields from their stored lists. Lists as this release writes them (text
+    only, aligned, within the limit, every identity there and distinct) are taken as they
+    are, checked by C-level set operations: reading them entry by entry gives the same
+    result at several times the cost, on every turn of a user with months of history."""
+    if (type(days) is list and type(ids) is list and type(kinds) is list
+            and len(days) == len(ids) == len(kinds) <= HISTORY_LIMIT
+            and set(map(type, (*days, *ids, *kinds))) <= {str}
+            and "" not in ids and len(set(ids)) == len(ids) and set(kinds) <= _STORED_KINDS):
+        return {"history": tuple(days), "history_ids": tuple(ids), "history_kinds": tuple(kinds)}
+    return _history_fields(_completions_from(days, ids), _kinds_from(days, ids, kinds))
 
 
 def _kinds_from(days: Any, ids: Any, kinds: Any) -> dict[tuple[str, str], str]:

@@ -44,6 +44,8 @@ def enter(turn: Turn, progress: Progress, position: Position, lead: Speech = (),
         progress, position=position, briefed=True, heard_disclaimer=True, paused=False,
         finished=False, question=None,
         updated_at=turn.now.isoformat() if moved else progress.updated_at,
+        at_start=progress.at_start and progress.position is not None
+        and position.exercise == progress.position.exercise,
     )
     return progress, book.exercise_turn(position, step, lead, disclaimer)
 
@@ -60,9 +62,11 @@ def _mid_set(turn: Turn) -> bool:
 
 
 def begin(turn: Turn, progress: Progress, lead: Speech = ()) -> Outcome:
-    """A fresh routine from the first exercise: the disclaimer is due again."""
+    """A fresh routine from the first exercise: the disclaimer is due again. Its place is
+    the start (Progress.at_start) until the person moves to another exercise."""
     first = Position(turn.book.routine.exercises[0].id)
-    return enter(turn, replace(progress, done=(), briefed=False), first, lead)
+    progress, reply = enter(turn, replace(progress, done=(), briefed=False), first, lead)
+    return replace(progress, at_start=True), reply
 
 
 def from_here(turn: Turn, progress: Progress) -> Outcome:

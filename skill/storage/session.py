@@ -45,15 +45,17 @@ def _user(handler_input: HandlerInput) -> str:
 
 def needs_write(progress: Progress, saved: list[str] | None, ending: bool) -> bool:
     """Write when something that matters across sessions changed (a new exercise, a
-    finished routine, a reminder); the step within an exercise waits for the session's end.
+    finished routine, a reminder); the step within an exercise, a routine's start and the
+    disclaimer heard wait for the session's end (Progress.fingerprints says why).
 
     Every way a session ends passes through here: either our reply ends it, or Alexa sends
     SessionEndedRequest (timeout, "exit", an error), so the exact step is never lost.
     """
-    coarse, full = progress.fingerprints()
-    if not saved:
+    if not isinstance(saved, list) or len(saved) != 2:
         return True
-    return coarse != saved[0] or (ending and full != saved[1])
+    # The full fingerprint is computed only when the session ends and the coarse one held.
+    return progress.coarse_fingerprint != saved[0] or (
+        ending and progress.full_fingerprint != saved[1])
 
 
 class ProgressSession:
@@ -71,8 +73,8 @@ class ProgressSession:
         """Progress for this turn: from the session if Alexa carried it, else one store read
         (a failed read gives a fresh Progress and marks the turn's progress unavailable)."""
         # Every write of this session is held against a deletion made after it began.
-        self.session.setdefault(SESSION_STARTED,
-                                session_started(self.handler_input.request_envelope))
+        if SESSION_STARTED not in self.session:
+            self.session[SESSION_STARTED] = session_started(self.handler_input.request_envelope)
         if PROGRESS_KEY in self.session:
             progress = progress_from_dict(self.session[PROGRESS_KEY])
         else:
