@@ -9,11 +9,10 @@ from __future__ import annotations
 import string
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from skill.content.routine import load_routine
 from skill.content.yamlfile import ContentError, load_yaml
@@ -23,8 +22,7 @@ BASE = "en"
 DEFAULT_LOCALE = "en-US"
 
 
-@dataclass(frozen=True)
-class Texts:
+class Texts(NamedTuple):
     """The prompts of one locale. Read-only: shared by every request in the process."""
 
     locale: str
@@ -33,7 +31,7 @@ class Texts:
     # Facts of the routine as written that general prompts mention ("5 exercises", what to
     # have ready), filled in unless the caller passes its own, so no prompt hard-codes what
     # the content may change.
-    facts: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    facts: Mapping[str, Any] = MappingProxyType({})
 
     def line(self, key: str, **fields: Any) -> str:
         """One prompt with its {fields} filled in; a missing key is a content bug."""
@@ -112,7 +110,7 @@ def _load_texts(locale: str) -> Texts:
         lines=MappingProxyType(lines),
         numbers=tuple(overrides.get("numbers", base["numbers"])),
     )
-    return replace(texts, facts=MappingProxyType(_routine_facts(texts)))
+    return texts._replace(facts=MappingProxyType(_routine_facts(texts)))
 
 
 def _routine_facts(texts: Texts) -> dict[str, Any]:

@@ -53,7 +53,7 @@ DECLINE: dict[Question, Rule] = {
 def _welcome(turn: Turn, progress: Progress) -> Outcome:
     """What a launch does for this progress, in the phase it puts the person in."""
     phase = phase_of(progress)
-    return TABLE[phase, EventKind.LAUNCH](replace(turn, phase=phase), progress)
+    return TABLE[phase, EventKind.LAUNCH](turn._replace(phase=phase), progress)
 
 
 def _open_question(progress: Progress) -> Question:
@@ -80,7 +80,7 @@ def next_when_offered(turn: Turn, progress: Progress) -> Outcome:
         return accept(turn, progress)
     progress = replace(progress, question=None)
     phase = phase_of(progress)
-    return TABLE[phase, EventKind.NEXT](replace(turn, phase=phase), progress)
+    return TABLE[phase, EventKind.NEXT](turn._replace(phase=phase), progress)
 
 
 # What each event does in any phase not listed in BY_PHASE.

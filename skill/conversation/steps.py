@@ -17,8 +17,8 @@ means the exercise is done.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from skill.content.routine import Exercise, ExerciseSet, Routine
 from skill.content.texts import Texts
@@ -35,8 +35,7 @@ MIDWAY_CUE_AFTER_SECONDS = 10
 SWITCH_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One turn of an exercise: what is said (a set's turn also has sounds and marks), what
     to say if the user goes quiet, and what a screen shows meanwhile."""
 
@@ -46,8 +45,7 @@ class Step:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """Consecutive rounds `first`..`last` of one set, played in one response."""
 
     set_index: int

@@ -8,8 +8,9 @@ decided in one place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
@@ -20,8 +21,7 @@ from skill.conversation.values import Event, Reply
 Outcome = tuple[Progress, Reply]
 
 
-@dataclass(frozen=True)
-class Turn:
+class Turn(NamedTuple):
     """The words and content, the event, when it happened, and the phase the user was in
     when it arrived (derived once, in Coach.handle)."""
 
@@ -34,7 +34,7 @@ class Turn:
 
     def rebooked(self, progress: Progress) -> Turn:
         """This turn in the words of `progress`'s routine, once a rule has changed it."""
-        return replace(self, book=self.book_for(progress)) if self.book_for else self
+        return self._replace(book=self.book_for(progress)) if self.book_for else self
 
 
 Rule = Callable[[Turn, Progress], Outcome]

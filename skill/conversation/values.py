@@ -3,12 +3,18 @@
 Kept apart from the rules and the words so the edge (handlers, screens, reminders) and
 the core import the same small module, and a new screen field or reminder status is a
 change here and where it is used, never in the state machine.
+
+Event and Reply are frozen dataclasses because the edge and the rules copy them with one
+field changed (`dataclasses.replace`); the others are NamedTuples, as immutable and
+compared by value, because this module is on every cold start and `@dataclass` compiles
+six methods per class from source as it is imported (see skill/content/routine_values.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from skill.conversation.speech import Speech
 from skill.conversation.timeline import Reached, Timeline
@@ -85,8 +91,7 @@ class ReminderStatus(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-@dataclass(frozen=True)
-class ReminderJob:
+class ReminderJob(NamedTuple):
     """A Reminders API call the coach needs for a turn."""
 
     action: ReminderAction
@@ -94,8 +99,7 @@ class ReminderJob:
     reminder_id: str | None = None
 
 
-@dataclass(frozen=True)
-class ReminderResult:
+class ReminderResult(NamedTuple):
     """What the edge's Reminders API call did; every failure is a status, never a raise."""
 
     status: ReminderStatus
@@ -103,8 +107,7 @@ class ReminderResult:
     time: str | None = None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """The outside calls a turn needs before the coach can answer it (`Coach.plan`).
 
     The edge performs them and hands each result back in the Event; a call it could not
@@ -120,6 +123,9 @@ class Plan:
 
 @dataclass(frozen=True)
 class Event:
+    """One request as the coach sees it: what the person asked (`kind` and its slots) and
+    what the edge learned for it (the results of the turn's Plan, where a set had got to)."""
+
     kind: EventKind
     exercise: str | None = None
     spoken: str | None = None
@@ -138,16 +144,14 @@ class Event:
     time_zone: str | None = None
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(NamedTuple):
     """Written instructions for the Alexa app, so a user can read what they just heard."""
 
     title: str
     text: str
 
 
-@dataclass(frozen=True)
-class Screen:
+class Screen(NamedTuple):
     """What a device with a screen shows during an exercise turn."""
 
     name: str
@@ -162,6 +166,9 @@ class Screen:
 
 @dataclass(frozen=True)
 class Reply:
+    """What the coach answers: the speech, what to say if the person goes quiet, whether
+    the session ends, and what the Alexa app and a screen show with it."""
+
     # Words and pauses; a set's turn also has ticks, chimes and place marks, and is sent
     # as APL for Audio (skill/conversation/timeline.py).
     speech: Timeline

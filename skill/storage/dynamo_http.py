@@ -27,9 +27,8 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from skill.ops import budget
@@ -95,8 +94,9 @@ class _Exceptions:
     ConditionalCheckFailedException = ConditionalCheckFailed
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
+    """An access key pair, with the session token temporary credentials carry."""
+
     access_key: str
     secret_key: str
     token: str | None = None

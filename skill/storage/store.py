@@ -26,9 +26,9 @@ import math
 import threading
 import time
 from abc import abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
@@ -115,8 +115,7 @@ def _is_time(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """One stored record as read: decoded (`item`, None when it could not be, then `error`
     says why) and `raw`, the backend's exact form, which a write replacing it must find
     unchanged."""
@@ -149,8 +148,7 @@ def problem(found: Found) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Expect:
+class Expect(NamedTuple):
     """What a write must find stored to go ahead.
 
     Normally our item at `version`; version 0 also accepts no item, an item from before
