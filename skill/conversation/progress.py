@@ -53,6 +53,8 @@ class Position:
 
 @dataclass(frozen=True)
 class Progress:
+    """One person's progress: what is stored between sessions and what a session adds."""
+
     # Kept between sessions.
     position: Position | None = None
     done: tuple[str, ...] = ()

@@ -37,11 +37,15 @@ class SpeechLimitError(ValueError):
 
 @dataclass(frozen=True)
 class Say:
+    """Words, as plain text (escaped only when rendered)."""
+
     text: str
 
 
 @dataclass(frozen=True)
 class Pause:
+    """Silence of `seconds`, split into breaks Alexa accepts when rendered."""
+
     seconds: float
 
 
