@@ -460,9 +460,11 @@ from skill.tools.envelopes import Device
 
 device = Device(user_id=sys.argv[1], api_endpoint="http://127.0.0.1:9")
 spoken = []
-for envelope in (device.launch(), device.intent("StartRoutineIntent"),
-                 device.intent("AMAZON.StopIntent")):
-    response = handler(envelope, None)
+# Each envelope is made after the last answer, so it carries the session as a device's does
+# (the stop ends it, and its place is written then).
+for make in (device.launch, lambda: device.intent("StartRoutineIntent"),
+             lambda: device.intent("AMAZON.StopIntent")):
+    response = handler(make(), None)
     device.receive(response)
     spoken.append(response["response"]["outputSpeech"]["ssml"])
 sdk = sorted(name for name in sys.modules if name.split(".")[0] in ("botocore", "boto3"))
