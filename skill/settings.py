@@ -12,7 +12,8 @@ tests/test_settings.py holds the README's table to exactly these fields.
 AWS's own variables (credentials, FIPS and dual-stack endpoints, proxies, profiles) are not
 here: they belong to the AWS SDK's contract, and keeping credentials out of an object that is
 passed around and printed keeps them out of logs. skill/storage/dynamo_http.py reads them as botocore
-would. Imports stay light: the Lambda cold path builds this object.
+would. Imports stay light: the Lambda cold path builds this object (and so Source is a
+NamedTuple, cheaper to create at import than a frozen dataclass).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from skill.ops.budget import MAX_TURN_BUDGET_SECONDS, TURN_BUDGET_SECONDS
 
@@ -45,8 +46,7 @@ class SettingsError(ValueError):
         self.name = name
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """How one field is read: its variable names (the first one set wins), parser and scope."""
 
     names: tuple[str, ...]
