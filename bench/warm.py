@@ -4,6 +4,8 @@ Ours runs `skill.lambda_function.handler` on an in-memory store over the scripte
 routine; the hello-world sample (`sb.lambda_handler()`, also on an in-memory adapter) is sent
 the same request kinds in the same process. Routines alternate between the two, after one
 untimed routine each (content parsed, code paths warmed), so both see the same machine.
+Both run with telemetry as on Lambda (bench/lambda_logging.py): the runtime's JSON log
+handler and our EMF lines, written to /dev/null, so a turn pays for its log line and metrics.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from bench.baselines import hello_world_handler
 from bench.dialogue import Turn, full_routine, lambda_handler_on, new_device, replay
+from bench.lambda_logging import as_on_lambda
 from bench.report import Row, percentile_rows
 from bench.stats import summary
 from skill.alexa.app import build_skill
@@ -28,7 +31,7 @@ def one_round(ours: Any, hello: Any) -> tuple[list[Turn], list[Turn]]:
 
 def measure(routines: int) -> tuple[list[Row], dict[str, Any]]:
     hello = hello_world_handler(MemoryStore())
-    with lambda_handler_on(build_skill(MemoryStore())) as ours:
+    with lambda_handler_on(build_skill(MemoryStore())) as ours, as_on_lambda():
         one_round(ours, hello)  # warm-up, not counted
         times: dict[str, list[float]] = {"ours": [], "hello": []}
         for _ in range(routines):
