@@ -468,7 +468,7 @@ for make in (device.launch, lambda: device.intent("StartRoutineIntent"),
     device.receive(response)
     spoken.append(response["response"]["outputSpeech"]["ssml"])
 sdk = sorted(name for name in sys.modules if name.split(".")[0] in ("botocore", "boto3"))
-print(json.dumps({"sdk": sdk, "spoken": spoken}))
+print(json.dumps({"sdk": sdk, "http_client": "http.client" in sys.modules, "spoken": spoken}))
 """
 
 
@@ -489,6 +489,8 @@ def test_lambda_hot_path_never_imports_botocore(dynalite_table):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["sdk"] == [], f"the Lambda path imported {report['sdk']}"
+    # Nor http.client, whose import of the email package skill/storage/http1.py avoids.
+    assert report["http_client"] is False
     assert not [text for text in report["spoken"] if "went wrong" in text or "can't reach" in text]
     item = stored_item(dynamodb_client(endpoint), table, user)
     assert item is not None, "the turns wrote progress through our client"

@@ -4,8 +4,8 @@ Why not botocore on Lambda: importing botocore and building a DynamoDB client (i
 service models and endpoint rules) was ~0.2 s of a ~0.25 s cold start, more than all of our
 own code, and Lambda runs that phase on a fraction of a vCPU. GetItem, PutItem and
 DeleteItem need only DynamoDB's JSON protocol (a POST with an `X-Amz-Target` header),
-Signature Version 4 (hashlib/hmac) and a kept-alive `http.client` connection that warm
-invocations reuse. botocore stays for what this does not do: credentials that are not in
+Signature Version 4 (hashlib/hmac) and a kept-alive HTTP/1.1 connection that warm
+invocations reuse (skill/storage/http1.py). botocore stays for what this does not do: credentials that are not in
 the environment (profiles, SSO, instance roles, SnapStart's container credentials),
 partitions with other endpoints, proxies; `client_from_environment` returns None there.
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from skill.ops import budget
+from skill.storage.http1 import Answer, Connection
 from skill.storage.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -270,38 +270,33 @@ class DynamoDbHttpClient:
                             self.region, datetime.now(UTC)))
         try:
             connection = self._connection(remaining)
-            connection.request("POST", self._path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except (OSError, http.client.HTTPException) as failure:
-            # A kept-alive connection the server closed, a refused connect, a timeout: the
-            # connection is in an unknown state, so the next attempt opens a fresh one.
+            answer = connection.exchange("POST", self._path, headers, body,
+                                         min(READ_TIMEOUT_S, remaining))
+        except OSError as failure:
+            # A kept-alive connection the server closed, a refused connect, a timeout, an
+            # answer cut short: the connection is in an unknown state, so the next attempt
+            # opens a fresh one.
             self.close()
             raise DynamoDbError(operation, type(failure).__name__, str(failure)) from failure
-        if response.will_close:
+        if answer.will_close:
             self.close()
-        return _parsed(operation, response, payload, attempt)
+        return _parsed(operation, answer, attempt)
 
-    def _connection(self, remaining: float) -> http.client.HTTPConnection:
-        """This thread's open connection, or a new one; timeouts cut to the budget left."""
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+    def _connection(self, remaining: float) -> Connection:
+        """This thread's open connection, or a new one (its connect cut to the budget left)."""
+        connection: Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.sock is None:
             parts = urlsplit(self.endpoint_url)
-            kind = http.client.HTTPSConnection if parts.scheme == "https" else \
-                http.client.HTTPConnection
-            connection = kind(parts.hostname or "", parts.port,
-                              timeout=min(CONNECT_TIMEOUT_S, remaining))
-            connection.connect()
+            connection = Connection(parts.hostname or "", parts.port, parts.scheme == "https",
+                                    min(CONNECT_TIMEOUT_S, remaining))
             self._local.connection = connection
-        assert connection.sock is not None
-        connection.sock.settimeout(min(READ_TIMEOUT_S, remaining))
         return connection
 
 
-def _parsed(operation: str, response: http.client.HTTPResponse, payload: bytes,
-            attempt: int) -> dict[str, Any]:
+def _parsed(operation: str, response: Answer, attempt: int) -> dict[str, Any]:
     """The decoded answer, or the DynamoDbError it stands for."""
-    checksum = response.getheader("x-amz-crc32")
+    payload = response.body
+    checksum = response.headers.get("x-amz-crc32")
     if checksum is not None and int(checksum) != zlib.crc32(payload):
         # A damaged answer: DynamoDB's checksum exists so clients retry rather than trust it.
         raise DynamoDbError(operation, "ChecksumMismatch", "response CRC32 did not match")
@@ -313,7 +308,7 @@ def _parsed(operation: str, response: http.client.HTTPResponse, payload: bytes,
     if response.status == 200 and isinstance(decoded, dict):
         decoded["ResponseMetadata"] = {
             "HTTPStatusCode": 200,
-            "RequestId": response.getheader("x-amzn-requestid"),
+            "RequestId": response.headers.get("x-amzn-requestid"),
             "RetryAttempts": attempt,
         }
         return decoded
