@@ -625,6 +625,9 @@ def test_emf_lines_are_compact_json_of_documents_that_hold_every_sample(samples,
     properties = {} if step is None else {"step": step}
     lines = emf_lines([Sample(*sample) for sample in samples], "svc", 1_700_000_000_123,
                       properties)
+    # A layout seen before (the cached path) makes the same lines as a new one.
+    assert emf_lines([Sample(*sample) for sample in samples], "svc", 1_700_000_000_123,
+                     properties) == lines
     documents = [json.loads(line) for line in lines]
     for line, document in zip(lines, documents, strict=True):
         # The same text json.dumps gives the document: `_aws` last, no key twice.

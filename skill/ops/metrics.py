@@ -120,20 +120,22 @@ def emf_lines(samples: Sequence[Sample], service: str, timestamp_ms: int,
     dimension.
 
     A document is its properties, its dimension values, Service and the metric values, then
-    `_aws`. The `_aws` metadata (which metric goes with which dimension sets) depends only
-    on which metrics with which dimensions a document holds, a few shapes that recur every
-    turn, so its JSON is made once per shape and joined to the encoded values.
+    `_aws`. Everything but the values and properties (which samples share a document, their
+    dimension values, the `_aws` metadata saying which metric goes with which dimension
+    sets) depends only on which metrics with which dimension values the turn has, a few
+    layouts that recur every turn; so each layout is worked out once and a turn only fills
+    in its values and encodes them.
     """
     lines = []
-    for members, group in _grouped(samples):
-        body = {**(properties or {}), **members, SERVICE_DIMENSION: service}
-        shape = []
-        for metric, values, dimensions in group:
+    stamp = int(timestamp_ms)
+    for base, entries, directives in _layout(samples, service):
+        body = {**properties, **base} if properties else base.copy()
+        for metric, index in entries:
+            values = samples[index].values
             body[metric] = values[0] if len(values) == 1 else list(values[:MAX_VALUES])
-            shape.append((metric, *dimensions))
         encoded = _encode(body)  # never "{}": Service is always there
-        lines.append(f'{encoded[:-1]},"_aws":{{"Timestamp":{int(timestamp_ms)},'
-                     f'"CloudWatchMetrics":{_directives(tuple(shape))}}}}}')
+        lines.append(f'{encoded[:-1]},"_aws":{{"Timestamp":{stamp},'
+                     f'"CloudWatchMetrics":{directives}}}}}')
     return lines
 
 
@@ -141,59 +143,76 @@ def emf_lines(samples: Sequence[Sample], service: str, timestamp_ms: int,
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[Dim, str], list[Sample]]]:
-    """The samples in order, each in the first group whose dimension values agree with its
-    own (a dimension a group lacks agrees with anything)."""
-    groups: list[tuple[dict[Dim, str], list[Sample]]] = []
-    for sample in samples:
+class _Document(NamedTuple):
+    """A document's layout: its dimension values and Service, which sample's values go
+    under which metric, in order, and its `_aws` directives as JSON."""
+
+    base: dict[str, str]
+    entries: tuple[tuple[Metric, int], ...]
+    directives: str
+
+
+# (service, each sample's metric and dimension values) -> the documents' layouts. The
+# metrics and dimensions are fixed in code and their values few, so the layouts are few;
+# emptied when full all the same, so the cache stays bounded whatever happens.
+_LAYOUTS: dict[tuple[Any, ...], list[_Document]] = {}
+_LAYOUTS_LIMIT = 512
+
+
+def _layout(samples: Sequence[Sample], service: str) -> list[_Document]:
+    """The documents these samples make, worked out on the first turn with this layout."""
+    key = (service, *[(metric, *dimensions.items()) if dimensions else metric
+                      for metric, _, dimensions in samples])
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        layout = []
+        for members, indices in _grouped(samples):
+            group = [samples[index] for index in indices]
+            layout.append(_Document(
+                {**members, SERVICE_DIMENSION: service},
+                tuple((sample.metric, index) for sample, index in zip(group, indices)),
+                _directives([(sample.metric, *sample.dimensions) for sample in group])))
+        if len(_LAYOUTS) >= _LAYOUTS_LIMIT:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = layout
+    return layout
+
+
+def _grouped(samples: Sequence[Sample]) -> list[tuple[dict[Dim, str], list[int]]]:
+    """The samples' indices in order, each in the first group whose dimension values agree
+    with its own (a dimension a group lacks agrees with anything)."""
+    groups: list[tuple[dict[Dim, str], list[int]]] = []
+    for index, sample in enumerate(samples):
         dimensions = sample.dimensions
         for members, group in groups:
-            if _agree(members, dimensions):
+            if all(members.get(dim, value) == value for dim, value in dimensions.items()):
                 break
         else:
             members, group = {}, []
             groups.append((members, group))
         members.update(dimensions)
-        group.append(sample)
+        group.append(index)
     return groups
 
 
-def _agree(members: Mapping[Dim, str], dimensions: Mapping[Dim, str]) -> bool:
-    for dim, value in dimensions.items():
-        if members.get(dim, value) != value:
-            return False
-    return True
-
-
-# Shape of a document (each metric, then the dimensions it has) -> its directives as JSON.
-# The shapes are few (the metrics and dimensions are fixed in code); emptied when full all
-# the same, so the cache stays bounded whatever happens.
-_DIRECTIVES: dict[tuple[tuple[Any, ...], ...], str] = {}
-_DIRECTIVES_LIMIT = 256
-
-
-def _directives(shape: tuple[tuple[Any, ...], ...]) -> str:
-    text = _DIRECTIVES.get(shape)
-    if text is None:
-        by_sets: dict[tuple[tuple[str, ...], ...], list[Metric]] = defaultdict(list)
-        for metric, *dimensions in shape:
-            sets = tuple((SERVICE_DIMENSION, *map(str, dims))
-                         for dims in SPECS[metric].dimension_sets
-                         if all(dim in dimensions for dim in dims))
-            by_sets[sets].append(metric)
-        text = _encode([
-            {
-                "Namespace": NAMESPACE,
-                "Dimensions": [list(dims) for dims in sets],
-                "Metrics": [{"Name": str(metric), "Unit": SPECS[metric].unit}
-                            for metric in metrics],
-            }
-            for sets, metrics in by_sets.items()
-        ])
-        if len(_DIRECTIVES) >= _DIRECTIVES_LIMIT:
-            _DIRECTIVES.clear()
-        _DIRECTIVES[shape] = text
-    return text
+def _directives(shape: Sequence[tuple[Any, ...]]) -> str:
+    """The `_aws` directives of a document holding these metrics, each with the dimensions
+    it has: one directive per combination of dimension sets, as JSON."""
+    by_sets: dict[tuple[tuple[str, ...], ...], list[Metric]] = defaultdict(list)
+    for metric, *dimensions in shape:
+        sets = tuple((SERVICE_DIMENSION, *map(str, dims))
+                     for dims in SPECS[metric].dimension_sets
+                     if all(dim in dimensions for dim in dims))
+        by_sets[sets].append(metric)
+    return _encode([
+        {
+            "Namespace": NAMESPACE,
+            "Dimensions": [list(dims) for dims in sets],
+            "Metrics": [{"Name": str(metric), "Unit": SPECS[metric].unit}
+                        for metric in metrics],
+        }
+        for sets, metrics in by_sets.items()
+    ])
 
 
 class EmfPrinter:
