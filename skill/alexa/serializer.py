@@ -305,14 +305,17 @@ def _model_decoder(declared: type) -> Decoder:
     copy of a default instance's attributes updated with the decoded values. Anything
     unexpected (a payload of another shape, a value that fails) is done again by the SDK's
     own code, so the result or the error is the SDK's."""
-    # The SDK asks the declared class which subclass a payload is.
+    # The SDK asks the declared class which subclass a payload is (a class it has loaded
+    # before is taken from the cache its loading fills).
     choose = (_SERIALIZER._DefaultSerializer__get_obj_by_discriminator
               if hasattr(declared, "get_real_child_model") else None)
     new = object.__new__
 
     def model(payload: Any) -> Any:
         try:
-            kind = declared if choose is None else choose(payload, declared)
+            kind = declared if choose is None else (
+                _CLASSES.get(declared.get_real_child_model(payload))
+                or choose(payload, declared))
             plan = _PLANS.get(kind, _UNPLANNED)
             if plan is _UNPLANNED:
                 plan = _plan(kind)
@@ -320,18 +323,18 @@ def _model_decoder(declared: type) -> Decoder:
                 return _sdk_model(payload, declared)
             template, fields = plan
             values = template.copy()
-            unknown = []
+            unknown = None
             for key, value in payload.items():
                 field = fields.get(key)
                 if field is None:
-                    unknown.append(key)
-                elif value is None:
-                    values[field[0]] = None
+                    unknown = [*(unknown or ()), key]
+                elif value is None or (field[1] == "str" and type(value) is str):
+                    values[field[0]] = value  # None, and text for a text field, as they are
                 else:
                     values[field[0]] = (_DECODERS.get(field[1]) or _decoder(field[1]))(value)
             made = new(kind)
             made.__dict__ = values
-            for key in unknown:  # after the known ones, in payload order, as the SDK does
+            for key in unknown or ():  # after the known ones, in payload order, as the SDK
                 setattr(made, key, payload[key])
             return made
         except Exception:  # noqa: BLE001 - the SDK's code decides: its model or its error
