@@ -729,6 +729,32 @@ def test_emit_makes_the_record_logger_log_makes_naming_the_function_given() -> N
         {"level": "INFO", "message": "turn", "logger": logger.name, "outcome": "answered"}] * 2
 
 
+# Records a session could carry, with values that compare equal but parse apart (1, 1.0 and
+# True; a list and a tuple) and with fields missing.
+PROGRESS_RECORDS = st.fixed_dictionaries({}, optional={
+    "position": st.none() | st.fixed_dictionaries({
+        "exercise": st.sampled_from([*EXERCISES, "elsewhere"]),
+        "set": st.sampled_from([0, 1, 1.0, True, False, "1"]),
+        "rep": st.sampled_from([0, 1, True])}),
+    "done": st.lists(st.sampled_from(EXERCISES), max_size=2) | st.just(()),
+    "briefed": st.sampled_from([True, 1, None]),
+    "paused": st.sampled_from([False, 0, True, 1]),
+    "finished": st.sampled_from([False, 0, True]),
+    "question": st.none() | st.just("q"),
+    "history_ids": st.lists(st.text(max_size=3), max_size=2)})
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(records=st.lists(PROGRESS_RECORDS, min_size=1, max_size=6))
+def test_a_remembered_place_is_the_one_reading_the_record_gives(records) -> None:
+    from skill.ops import telemetry
+
+    for record in records:
+        remembered = telemetry.snapshot({"progress": record})
+        telemetry._PLACES.clear()
+        assert telemetry.snapshot({"progress": record}) == remembered, record
+
+
 # ----------------------------------------------------------------------------- locally
 
 

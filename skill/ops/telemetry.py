@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import sys
 import time
@@ -192,16 +193,23 @@ def _exercise_ids() -> tuple[str, ...]:
 # Emptied when full rather than evicted one by one: it only saves work, and stays bounded.
 _PLACES: dict[str, tuple[Phase, str | None, int | None, frozenset[str]]] = {}
 _PLACES_LIMIT = 512
+# The fields' values in one call, as a tuple: every record a session carries has them all.
+_snapshot_values = operator.itemgetter(*_SNAPSHOT_FIELDS)
 
 
-def _place(fields: dict[str, Any]) -> tuple[Phase, str | None, int | None, frozenset[str]]:
+def _place(raw: dict[str, Any]) -> tuple[Phase, str | None, int | None, frozenset[str]]:
     """Phase, exercise, set and exercises done, from the snapshot's fields of a record.
-    Keyed by repr, which tells apart what parses differently (1, 1.0 and True; a list
-    and a tuple), so a cached answer is the one reading the fields would give."""
-    key = repr(fields)
+    Keyed by the repr of their values, which tells apart what parses differently (1, 1.0
+    and True; a list and a tuple), so a cached answer is the one reading the fields would
+    give: a tuple of all of them, or a dict of those there are (a record that lacks some;
+    the two reprs never meet, one starts with "(", the other with "{")."""
+    try:
+        key = repr(_snapshot_values(raw))
+    except KeyError:
+        key = repr({key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
     place = _PLACES.get(key)
     if place is None:
-        progress = progress_from_dict(fields)
+        progress = progress_from_dict({key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
         position = progress.position
         exercise = None
         if position is not None:
@@ -220,8 +228,7 @@ def _place(fields: dict[str, Any]) -> tuple[Phase, str | None, int | None, froze
 def snapshot(attributes: Mapping[str, Any] | None) -> Snapshot:
     raw = (attributes or {}).get(PROGRESS_KEY)
     raw = raw if isinstance(raw, dict) else {}
-    phase, exercise, step, done = _place(
-        {key: raw[key] for key in _SNAPSHOT_FIELDS if key in raw})
+    phase, exercise, step, done = _place(raw)
     completions = raw.get("history_ids")
     return Snapshot(phase, exercise, step, done,
                     tuple(completions) if isinstance(completions, list) else ())
