@@ -129,9 +129,11 @@ def test_session_attributes_copy_deeply_and_cheaply():
     copied["progress"]["position"]["set"] = 2
     assert attributes["progress"] == {"done": ["a"], "position": {"set": 1}}
     # Anything that is not JSON (only a caller's own dict could hold it) still copies deeply.
-    attributes["odd"] = {"a set": {1, 2}}
-    odd = copy.deepcopy(attributes)["odd"]["a set"]
-    assert odd == {1, 2} and odd is not attributes["odd"]["a set"]
+    attributes["odd"] = {"a set": {1, 2}, "in a list": [1, {3}]}
+    odd = copy.deepcopy(attributes)["odd"]
+    assert odd == {"a set": {1, 2}, "in a list": [1, {3}]}
+    assert odd["a set"] is not attributes["odd"]["a set"]
+    assert odd["in a list"][1] is not attributes["odd"]["in a list"][1]
 
 
 def test_an_envelope_of_the_measured_parts_is_sent_as_measured_and_another_is_not():

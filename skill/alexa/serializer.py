@@ -68,20 +68,30 @@ class JsonMap(dict):
     The SDK deep-copies the session attributes on every turn (AttributesManager), and
     copy.deepcopy's general machinery costs several times a copy that knows it holds only
     dicts, lists and scalars; a value of any other kind is still copied by copy.deepcopy.
+    A full copy still, not one that shares what a turn does not change: the request's
+    attributes are what telemetry records as the session before the turn, and a handler
+    changing a nested value in place would change them too. A mid-routine session's
+    attributes (~0.7 KB of JSON): ~9 -> ~5 us here, against ~25 us with copy.deepcopy.
     """
 
     def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        return {key: _json_copy(value, memo) for key, value in self.items()}
+        return _json_copy_items(self, memo)
+
+
+def _json_copy_items(value: dict[str, Any], memo: dict[int, Any]) -> dict[str, Any]:
+    # Scalars, the most of a session's values, are kept without a call each.
+    return {key: item if type(item) in _AS_IS else _json_copy(item, memo)
+            for key, item in value.items()}
 
 
 def _json_copy(value: Any, memo: dict[int, Any]) -> Any:
     kind = type(value)
+    if kind is dict:
+        return _json_copy_items(value, memo)
+    if kind is list:
+        return [item if type(item) in _AS_IS else _json_copy(item, memo) for item in value]
     if kind in _AS_IS:
         return value
-    if kind is dict:
-        return {key: _json_copy(item, memo) for key, item in value.items()}
-    if kind is list:
-        return [_json_copy(item, memo) for item in value]
     return copy.deepcopy(value, memo)
 
 
