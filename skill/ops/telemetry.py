@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
+from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO, TypeVar
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -304,14 +305,14 @@ class TurnRecord:
 
     def samples(self) -> tuple[list[Sample], dict[str, Any]]:
         """Every metric of the turn: the funnel, then timing and faults."""
-        samples = list(self.funnel)
-        by_type = {Dim.REQUEST_TYPE: self.request_type}
-        samples += [
-            Sample(Metric.TURNS, (1,), by_type),
-            Sample(Metric.TURN_DURATION, (round(self.duration_ms, 2),), by_type),
-            # 0 or 1 every turn, so their Average is a rate.
-            Sample(Metric.POLITE_ERRORS, (int(self.outcome is Outcome.POLITE_ERROR),)),
-            Sample(Metric.BUDGET_OVERRUNS, (int(self.over_budget),)),
+        turns = _TURNS.get(self.request_type) or Sample(
+            Metric.TURNS, (1,), {Dim.REQUEST_TYPE: self.request_type})
+        samples = [
+            *self.funnel,
+            turns,
+            Sample(Metric.TURN_DURATION, (round(self.duration_ms, 2),), turns.dimensions),
+            _POLITE_ERRORS[self.outcome is Outcome.POLITE_ERROR],
+            _BUDGET_OVERRUNS[bool(self.over_budget)],
         ]
         if self.store_calls:
             samples += [
@@ -321,7 +322,10 @@ class TurnRecord:
         return samples, self.properties
 
     def log_fields(self) -> dict[str, Any]:
-        """The log line's fields (the runtime adds timestamp, level, message and logger)."""
+        """The log line's fields (the runtime adds timestamp, level, message and logger).
+        Most turns make no outside call and reach no milestone: their lists are new empty
+        ones, not built from nothing."""
+        store, api, funnel = self.store_calls, self.api_calls, self.funnel
         return {
             "request_type": self.request_type,
             "intent": self.intent,
@@ -333,14 +337,22 @@ class TurnRecord:
             "exercise": self.after.exercise,
             "step": self.after.step,
             "duration_ms": round(self.duration_ms, 2),
-            "store_calls": [call.as_dict() for call in self.store_calls],
-            "store_ms": round(sum(call.ms for call in self.store_calls), 2),
-            "api_calls": [call.as_dict() for call in self.api_calls],
+            "store_calls": [call.as_dict() for call in store] if store else [],
+            "store_ms": round(sum([call.ms for call in store]), 2) if store else 0,
+            "api_calls": [call.as_dict() for call in api] if api else [],
             "outcome": str(self.outcome),
             "error": self.error,
-            "funnel": [str(sample.metric) for sample in self.funnel],
+            "funnel": [str(sample.metric) for sample in funnel] if funnel else [],
             "user": self.user,
         }
+
+
+# The samples of a turn whose values never change, made once rather than every turn; 0 or 1
+# every turn for the two faults, so their Average is a rate.
+_TURNS = {kind: Sample(Metric.TURNS, (1,), MappingProxyType({Dim.REQUEST_TYPE: kind}))
+          for kind in (*REQUEST_TYPES, OTHER)}
+_POLITE_ERRORS = (Sample(Metric.POLITE_ERRORS, (0,)), Sample(Metric.POLITE_ERRORS, (1,)))
+_BUDGET_OVERRUNS = (Sample(Metric.BUDGET_OVERRUNS, (0,)), Sample(Metric.BUDGET_OVERRUNS, (1,)))
 
 
 def _intent_name(envelope: RequestEnvelope) -> str | None:
@@ -359,10 +371,23 @@ def _locale(envelope: RequestEnvelope) -> str:
     return locale if locale in available_locales() else OTHER
 
 
+# The last user id seen and its reference: a warm function answers one session's turns one
+# after the other, so the hash is made once a session rather than once a turn. Held only
+# in memory, like the request it came from; swapped as one tuple, so threads of the web
+# endpoint never see one user's id beside another's reference.
+_last_user = ("", "")
+
+
 def _user(envelope: RequestEnvelope) -> str | None:
+    global _last_user
     user = getattr(getattr(getattr(envelope, "context", None), "system", None), "user", None)
     user_id = getattr(user, "user_id", None)
-    return user_ref(user_id) if isinstance(user_id, str) and user_id else None
+    if not (isinstance(user_id, str) and user_id):
+        return None
+    last = _last_user
+    if user_id != last[0]:
+        last = _last_user = (user_id, user_ref(user_id))
+    return last[1]
 
 
 def record_of(envelope: RequestEnvelope, response: ResponseEnvelope | None, turn: Turn,
