@@ -11,7 +11,9 @@ Anything else (a value of an unexpected type, an odd container name, a failure) 
 the SDK's own code, so the result or the error is the SDK's. These are overrides of the
 SDK's private (name-mangled) hooks, so tests/test_serializer.py pins them: an SDK release
 that renames them fails there, not in production, and the tests compare every result (and
-every error) with the SDK's own. An envelope of a mid-routine turn: ~35 -> ~14 us here.
+every error) with the SDK's own. An envelope of a mid-routine turn (a dozen models) takes
+~13 us here, where the SDK's own code takes ~180 us and these overrides took ~35 us while
+they still ran each model's __init__ (measured on parsed dicts, best of many runs).
 
 Serialising a response walks every value of it (a set's APL for Audio document alone is a
 few hundred), and the SDK asks up to eight isinstance questions of each and rebuilds a
