@@ -84,3 +84,21 @@ def test_by_identity_remembers_per_object_and_forgets_the_oldest() -> None:
     assert seen(third) == "4"
     assert seen(first) == "5"  # forgotten: the oldest when the third entry came
     assert len(calls) == 5
+
+
+def test_a_progress_session_form_is_sent_as_it_is_and_copied_as_json() -> None:
+    import copy
+
+    from skill.alexa.serializer import JsonMap
+    from skill.conversation.encoded import PlainJson
+    from skill.conversation.progress import Position, Progress
+
+    form = Progress(position=Position("toe-presses", 1, 2), done=("a",)).session()
+    assert type(form) is PlainJson
+    assert FastSerializer().serialize({"progress": form})["progress"] is form
+    assert FastSerializer().serialize(form) == DefaultSerializer().serialize(dict(form))
+    # A console or test device may hand the same object back in the next request: the
+    # SDK's per-turn copy of the session attributes is then a plain, separate dict.
+    copied = copy.deepcopy(JsonMap({"progress": form}))["progress"]
+    assert type(copied) is dict and copied == form and copied is not form
+    assert copied["done"] is not form["done"]

@@ -35,7 +35,7 @@ from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 
-from skill.conversation.encoded import EncodedJson
+from skill.conversation.encoded import EncodedJson, PlainJson
 
 _CLASSES: dict[str, Any] = {}
 # The SDK's own patterns for container type names ("list[a.B]", "dict(str, a.B)").
@@ -88,7 +88,7 @@ def _json_copy_items(value: dict[str, Any], memo: dict[int, Any]) -> dict[str, A
 
 def _json_copy(value: Any, memo: dict[int, Any]) -> Any:
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is PlainJson:  # PlainJson: a session form a device sent back
         return _json_copy_items(value, memo)
     if kind is list:
         return [item if type(item) in _AS_IS else _json_copy(item, memo) for item in value]
@@ -130,7 +130,7 @@ class FastSerializer(DefaultSerializer):
     def serialize(self, obj: Any) -> Any:
         """The SDK's serialised form of `obj`, equal to DefaultSerializer's."""
         kind = type(obj)
-        if kind in _AS_IS:
+        if kind in _AS_IS or kind is PlainJson:
             return obj
         if kind is dict:
             return {key: self.serialize(value) for key, value in obj.items()}

@@ -1,4 +1,5 @@
-"""JSON built once and sent many times, with its encoded length known.
+"""JSON built once and sent many times, with its encoded length known; JSON we built that
+needs no serialising.
 
 A set's APL for Audio directive is several hundred JSON values, and a warm Lambda sends the
 same one again for every user who reaches that set. Walking it on every turn (the
@@ -28,6 +29,15 @@ class EncodedJson(dict):
         # As Lambda and the web endpoint write it: json.dumps' defaults, ASCII escapes,
         # so characters and bytes are the same count.
         self.encoded_length = len(json.dumps(self))
+
+
+class PlainJson(dict):
+    """A dict we built of JSON values only (text, numbers, booleans, None, lists and dicts
+    of them), such as a progress's session form: its serialised form is itself, so the
+    serializer sends it as it is instead of copying it value by value on every turn. Like
+    EncodedJson, nobody changes it once it is handed to a response."""
+
+    __slots__ = ()
 
 
 def json_bytes(value: Any) -> int:

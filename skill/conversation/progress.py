@@ -18,6 +18,7 @@ from itertools import zip_longest
 from typing import Any
 
 from skill.content.routine_values import KINDS
+from skill.conversation.encoded import PlainJson
 
 SCHEMA_VERSION = 1
 # The content's routine kinds: the full routine, and the short one for busy days.
@@ -191,13 +192,13 @@ class Progress:
         """
         return [self.coarse_fingerprint, self.full_fingerprint]
 
-    def session(self) -> dict[str, Any]:
+    def session(self) -> PlainJson:
         """Everything, for the session attributes Alexa returns on the next turn.
 
         Shares the lists of the cached stored form: the dict is for the response, which is
-        only serialised, never changed in place.
+        only serialised (as it is: PlainJson), never changed in place.
         """
-        return {
+        return PlainJson({
             **self._stored,
             # A failed lookup ("") must reach the next turn as it is, or every turn of the
             # session asks (and waits on) a failing settings API again; stored, it is None.
@@ -207,7 +208,7 @@ class Progress:
             "finished": self.finished,
             "question": self.question.value if self.question else None,
             "at_start": self.at_start,
-        }
+        })
 
     def for_new_session(self) -> Progress:
         """The same user at the start of a new session: nothing said yet, nothing asked."""
