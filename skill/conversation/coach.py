@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from skill.content.routine import Routine, load_routine, routine_for
 from skill.content.texts import Texts, load_texts, supported_locale
@@ -126,9 +126,11 @@ class Coach:
         return progress, phase_of(progress)
 
 
+@lru_cache(maxsize=4096)
 def _valid(book: Phrasebook, position: Position | None) -> Position | None:
     """A place today's content has: an exercise it still has, its set and round within
-    the exercise's (content or level may have changed since it was stored)."""
+    the exercise's (content or level may have changed since it was stored). Remembered:
+    a routine has a few dozen places, asked about twice a turn."""
     if position is None or book.routine.index_of(position.exercise) is None:
         return None
     sets = book.exercise(position).sets

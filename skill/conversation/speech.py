@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from skill.conversation.encoded import EncodedJson, json_bytes
+from skill.conversation.encoded import EncodedJson, by_identity, json_bytes
 
 # Alexa's documented hard limits for a custom skill response.
 MAX_SPEECH_CHARS = 8000
@@ -77,8 +77,11 @@ def _breaks(seconds: float) -> list[str]:
     return tags
 
 
+@by_identity(1024)
 def to_ssml(speech: Speech) -> str:
-    """Render speech as SSML; refuse output Alexa would reject rather than send it."""
+    """Render speech as SSML; refuse output Alexa would reject rather than send it.
+    Remembered per speech object: a step's words and reprompt are rendered once per process
+    (steps.StepBuilder), so the same tuples come back turn after turn."""
     parts: list[str] = []
     for index, segment in enumerate(speech):
         if isinstance(segment, Say):

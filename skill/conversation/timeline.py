@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from skill.conversation.encoded import EncodedJson, by_identity
+from skill.conversation.encoded import EncodedJson, PlainJson, by_identity
 from skill.conversation.speech import NAME_PLACEHOLDER, Name, Pause, Say, Speech, after_name
 
 # Alexa's limit on the audio of one response (speech, silences and clips together).
@@ -157,10 +157,11 @@ class Played:
             return Reached(mark, interrupted=True)
         return Reached(self.marks[-1][1], interrupted=False)
 
-    def session(self) -> dict[str, Any]:
-        return {"at": self.answered_at.isoformat(), "seconds": round(self.seconds, 2),
-                "marks": [[round(start, 2), mark.set_index, mark.rep]
-                          for start, mark in self.marks]}
+    def session(self) -> PlainJson:
+        """The session's form: JSON we built (see PlainJson), the marks shared read-only by
+        every response that sends this timeline."""
+        return PlainJson({"at": self.answered_at.isoformat(), "seconds": round(self.seconds, 2),
+                          "marks": _session_marks(self.marks)})
 
     @classmethod
     def from_session(cls, raw: Any) -> Played | None:
@@ -183,6 +184,11 @@ REMEMBERED_TIMELINES = 512
 @by_identity(REMEMBERED_TIMELINES)
 def _placed(timeline: Timeline) -> tuple[float, tuple[tuple[float, Mark], ...]]:
     return total_seconds(timeline), marks_at(timeline)
+
+
+@by_identity(REMEMBERED_TIMELINES)
+def _session_marks(marks: tuple[tuple[float, Mark], ...]) -> list[list[float | int]]:
+    return [[round(start, 2), mark.set_index, mark.rep] for start, mark in marks]
 
 
 def marks(timeline: Timeline) -> tuple[Mark, ...]:

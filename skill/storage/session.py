@@ -90,7 +90,8 @@ class ProgressSession:
 
     def current(self) -> Progress:
         """The progress `load` found this turn (a fresh one if it was never loaded)."""
-        return self.manager.request_attributes.get(_LOADED, Progress())
+        loaded = self.manager.request_attributes.get(_LOADED)
+        return Progress() if loaded is None else loaded
 
     @property
     def unavailable(self) -> bool:
