@@ -644,3 +644,26 @@ def test_the_readme_curl_gets_a_launch_request_answered(dev_server):
     status, answer = dev_server.post(data.encode(), {"Content-Type": "application/json"})
     assert status == 200
     assert answer["response"]["outputSpeech"]["ssml"].startswith("<speak>")
+
+
+def test_the_server_lets_a_thread_back_onto_the_gil_within_a_millisecond(monkeypatch, tmp_path):
+    """The signature check and SQLite release the GIL; at CPython's default 5 ms switch
+    interval, taking it back while the other worker runs Python cost ~0.3 ms of CPU a
+    request (bench/endpoint.py). The interval is set as the server starts serving."""
+    seen: list[float] = []
+
+    class Server:
+        effective_host, effective_port = "127.0.0.1", 5000
+
+        def run(self) -> None:
+            seen.append(sys.getswitchinterval())
+
+    monkeypatch.setattr(skill.web.serve.waitress, "create_server", lambda *_a, **_k: Server())
+    before = sys.getswitchinterval()
+    try:
+        skill.web.serve.serve(config={"FOOT_ROUTINE_DB": str(tmp_path / "db.sqlite3")},
+                              dev=True, out=io.StringIO())
+    finally:
+        sys.setswitchinterval(before)
+    assert seen == [pytest.approx(skill.web.serve.GIL_SWITCH_INTERVAL_S)]
+    assert skill.web.serve.GIL_SWITCH_INTERVAL_S < 0.005
