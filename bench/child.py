@@ -29,7 +29,15 @@ SERVER_THREADS = 2
 
 
 def lambda_handler(kind: str) -> Any:
-    """Import and build the skill under test the way Lambda would load it."""
+    """Import and build the skill under test the way Lambda would load it, with logging as
+    Lambda's runtime sets it up first (bench/lambda_logging.py): its JSON handler at INFO and
+    the function's name, so our skill also prints its EMF lines. Both go to /dev/null; the
+    child's report goes to the real stdout (`report`)."""
+    from bench.lambda_logging import runtime_logging
+
+    sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open for the process's life
+    runtime_logging(sink)
+    sys.stdout = sink
     if kind == "ours":
         from skill.lambda_function import handler
 
@@ -59,7 +67,12 @@ def cold(kind: str, event_path: str) -> None:
     speech = response.get("response", {}).get("outputSpeech", {}).get("ssml", "")
     report = {"import_s": loaded - started, "turn_s": answered - loaded, "cpu_s": cpu_s,
               "speech": speech[:120]}
-    print(json.dumps(report), flush=True)
+    report_line(report)
+
+
+def report_line(report: dict[str, Any]) -> None:
+    """The child's one answer to the parent: the first line of its real stdout."""
+    print(json.dumps(report), file=sys.__stdout__, flush=True)
 
 
 def peak_rss_kib() -> int:
@@ -83,7 +96,7 @@ def memory(kind: str, kinds_path: str) -> None:
     from bench.dialogue import new_device, replay
 
     turns = replay(handler, new_device(kind), kinds)
-    print(json.dumps({"peak_rss_kib": peak_rss_kib(), "turns": len(turns)}), flush=True)
+    report_line({"peak_rss_kib": peak_rss_kib(), "turns": len(turns)})
 
 
 def routine(kind: str, kinds_path: str) -> None:
@@ -94,9 +107,8 @@ def routine(kind: str, kinds_path: str) -> None:
     from bench.dialogue import new_device, replay
 
     turns = replay(handler, new_device(kind), kinds)
-    report = {"init_s": init_s, "turn_s": [turn.seconds for turn in turns],
-              "cpu_s": cpu_seconds()}
-    print(json.dumps(report), flush=True)
+    report_line({"init_s": init_s, "turn_s": [turn.seconds for turn in turns],
+                 "cpu_s": cpu_seconds()})
 
 
 def verifier_config(mode: str, root_pem: bytes, chain_pem: bytes) -> dict[str, Any]:
