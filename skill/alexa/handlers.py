@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from skill.alexa.serializer import FastSerializer, serialized_as
 from skill.content.routine import load_routine
 from skill.content.texts import load_texts
 from skill.conversation.coach import can_fulfill, coach_for
+from skill.conversation.frozen import replace
 from skill.conversation.progress import Progress
 from skill.conversation.speech import (
     MAX_RESPONSE_BYTES,

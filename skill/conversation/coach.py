@@ -9,13 +9,13 @@ and puts the results in the Event, and `handle` answers.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from functools import cache, lru_cache
 
 from skill.content.routine import Routine, load_routine, routine_for
 from skill.content.texts import Texts, load_texts, supported_locale
 from skill.conversation import household, reminder_dialogue
+from skill.conversation.frozen import replace
 from skill.conversation.machine import TABLE
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook

@@ -10,11 +10,11 @@ routine.yaml's levels and short routine).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from skill.content.routine import Level, load_content
 from skill.conversation import rules
+from skill.conversation.frozen import replace
 from skill.conversation.phrasebook import Phrasebook
 from skill.conversation.progress import SHORT, Progress, Question, streak
 from skill.conversation.speech import Name, Say, Speech

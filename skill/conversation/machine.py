@@ -7,9 +7,8 @@ something else. TABLE is the whole product Phase x EventKind, so a test can walk
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skill.conversation import household, questions, reminder_dialogue, rules, safety
+from skill.conversation.frozen import replace
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.progress import Progress, Question
 from skill.conversation.turn import Outcome, Rule, Turn, ask

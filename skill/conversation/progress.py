@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -19,6 +19,7 @@ from typing import Any
 
 from skill.content.routine_values import KINDS
 from skill.conversation.encoded import PlainJson
+from skill.conversation.frozen import replace
 
 SCHEMA_VERSION = 1
 # The content's routine kinds: the full routine, and the short one for busy days.

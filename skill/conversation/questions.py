@@ -10,9 +10,9 @@ then on is built from it (skill/content/routine.py: routine_for).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from skill.content.routine import Exercise, Item, Routine, load_content
+from skill.conversation.frozen import replace
 from skill.conversation.progress import Position, Progress
 from skill.conversation.speech import Say, Speech
 from skill.conversation.turn import Outcome, Turn, answer, carry_on

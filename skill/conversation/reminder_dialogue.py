@@ -3,9 +3,9 @@ to make of the result. The call itself is the edge's (skill/alexa/reminders.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
+from skill.conversation.frozen import replace
 from skill.conversation.phases import Phase
 from skill.conversation.progress import Progress, Question
 from skill.conversation.turn import Outcome, Turn, answer, tell

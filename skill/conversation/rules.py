@@ -7,9 +7,8 @@ recorded, which message, question or exercise step comes next.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skill.conversation import questions, reminder_dialogue
+from skill.conversation.frozen import replace
 from skill.conversation.phases import Phase
 from skill.conversation.progress import Position, Progress, Question, is_stale
 from skill.conversation.speech import Speech

@@ -10,9 +10,8 @@ source's own caution); these rules decide what happens around them:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from skill.conversation import rules
+from skill.conversation.frozen import replace
 from skill.conversation.progress import Progress, Question
 from skill.conversation.speech import Say
 from skill.conversation.turn import Outcome, Turn, ask, carry_on

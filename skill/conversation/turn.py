@@ -8,10 +8,10 @@ decided in one place.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
+from skill.conversation.frozen import replace
 from skill.conversation.phases import Phase, phase_of
 from skill.conversation.phrasebook import Phrasebook
 from skill.conversation.progress import Progress, Question

@@ -10,7 +10,6 @@ and hands the new one over.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
@@ -20,6 +19,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_request_type
 from ask_sdk_model import Response
 
+from skill.conversation.frozen import replace
 from skill.conversation.progress import Progress, progress_from_dict
 from skill.storage.store import SESSION_STARTED, StoreError, session_started, user_id_of, user_ref
 

@@ -26,13 +26,13 @@ import math
 import threading
 import time
 from abc import abstractmethod
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
+from skill.conversation.frozen import replace
 from skill.conversation.progress import Progress, is_version, merge_stored, progress_from_dict
 
 # Records of users who stop using the skill expire on their own (DynamoDB TTL).

@@ -13,7 +13,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -21,6 +20,7 @@ from typing import Any, NoReturn, TextIO
 from ask_sdk_core.skill import CustomSkill
 
 from skill.alexa.app import answer_event, skill_from_settings
+from skill.conversation.frozen import replace
 from skill.conversation.speech import from_ssml
 from skill.conversation.timeline import (
     Timeline,
