@@ -609,9 +609,11 @@ def test_concurrent_signed_requests_through_a_real_waitress_server(app, fetcher)
         with ThreadPoolExecutor(max_workers=6) as pool:
             assert list(pool.map(post, range(12))) == [200] * 12
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+        # Closed from the server's own loop thread (through its trigger): closed from here,
+        # its sockets could vanish under a select() still running there.
+        server.trigger.pull_trigger(server.close)
         runner.join(timeout=5)
+        server.task_dispatcher.shutdown()
     assert not runner.is_alive()
     assert fetcher.calls == [CERT_URL]
 
