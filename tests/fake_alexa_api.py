@@ -77,7 +77,9 @@ class FakeAlexaApi:
                      "status": "ON", "version": "1", "href": f"{REMINDERS_PATH}/{token}"}
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
+def loopback_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as files in `directory`: a TLS
+    server on loopback that a client trusting only this certificate can verify."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
@@ -127,7 +129,7 @@ def _handler(api: FakeAlexaApi) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def alexa_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAlexaApi]:
-    cert_path, key_path = _certificate(tmp_path)
+    cert_path, key_path = loopback_certificate(tmp_path)
     api = FakeAlexaApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
