@@ -4,6 +4,7 @@ if it were encoded on every turn, and a remembered result belongs to one object 
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from ask_sdk_core.serialize import DefaultSerializer
@@ -102,3 +103,33 @@ def test_a_progress_session_form_is_sent_as_it_is_and_copied_as_json() -> None:
     copied = copy.deepcopy(JsonMap({"progress": form}))["progress"]
     assert type(copied) is dict and copied == form and copied is not form
     assert copied["done"] is not form["done"]
+
+
+def test_by_identity_stays_whole_when_threads_fill_it_at_once() -> None:
+    import threading
+
+    @by_identity(maxsize=8)
+    def boxed(value: object) -> list[object]:
+        return [value]
+
+    failures: list[BaseException] = []
+
+    def fill() -> None:
+        try:
+            for _ in range(20_000):
+                value = object()
+                assert boxed(value) == [value]
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=fill) for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between any two steps, as under load
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures and not any(thread.is_alive() for thread in threads)

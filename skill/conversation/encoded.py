@@ -11,6 +11,7 @@ by its known length.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -58,6 +59,9 @@ def by_identity(maxsize: int) -> Callable[[Callable[..., Result]], Callable[...,
 
     def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
         remembered: dict[tuple[Any, ...], tuple[Any, Result]] = {}
+        # The web endpoint answers on several threads: reads need no lock, but making room
+        # (find the oldest, drop it) must not interleave with another thread's.
+        changing = threading.Lock()
 
         @wraps(function)
         def memo(first: Any, *rest: Any, **named: Any) -> Result:
@@ -66,9 +70,10 @@ def by_identity(maxsize: int) -> Callable[[Callable[..., Result]], Callable[...,
             if held is not None:
                 return held[1]
             result = function(first, *rest, **named)
-            if len(remembered) >= maxsize:
-                del remembered[next(iter(remembered))]
-            remembered[key] = (first, result)
+            with changing:
+                if len(remembered) >= maxsize:
+                    remembered.pop(next(iter(remembered)), None)
+                remembered[key] = (first, result)
             return result
 
         return memo
